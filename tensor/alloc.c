@@ -1,0 +1,98 @@
+/* alloc.c — tensors, storages and strings in collected memory (see DESIGN.md, "Memory"). */
+#include <stdarg.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Blocks this large are allocated "ignore off page": the collector then needs a pointer to
+   their first page only, which keeps big tensors from being retained by stray words. */
+enum { LARGE_BLOCK_BYTES = 64 * 1024 };
+
+__attribute__((constructor)) static void t_gc_init(void) { GC_INIT(); }
+
+void *t_gc_alloc(size_t nbytes) {
+    void *p = GC_MALLOC(nbytes);
+    if (!p) t_raise(T_ERR_OOM, "out of memory allocating %zu bytes", nbytes);
+    return p;
+}
+
+void *t_gc_alloc_atomic(size_t nbytes) {
+    void *p = nbytes >= LARGE_BLOCK_BYTES ? GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(nbytes)
+                                          : GC_MALLOC_ATOMIC(nbytes);
+    if (!p) t_raise(T_ERR_OOM, "out of memory allocating %zu bytes of tensor data", nbytes);
+    return p;
+}
+
+char *t_gc_sprintf(const char *fmt, ...) {
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = t_gc_alloc_atomic((size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    return s;
+}
+
+Storage *t_storage_new(size_t nbytes, Device device) {
+    if (device != T_CPU) {
+        extern Storage *t_device_storage_new(size_t nbytes, Device device);
+        return t_device_storage_new(nbytes, device);
+    }
+    Storage *s = t_gc_alloc(sizeof *s);
+    /* One byte at least, so that an empty tensor still has a distinct, live pointer. */
+    s->data = t_gc_alloc_atomic(nbytes ? nbytes : 1);
+    s->nbytes = nbytes;
+    s->device = T_CPU;
+    return s;
+}
+
+Tensor *t_new(Shape shape, DType dtype, Device device) {
+    int64_t numel = t_shape_numel("t_empty", shape);
+    if ((unsigned)dtype >= T_NDTYPES) t_raise(T_ERR_DTYPE, "unknown dtype %d", (int)dtype);
+    size_t esize = t_dtype_size(dtype);
+    if (numel > (int64_t)(SIZE_MAX / 2 / esize))
+        t_raise(T_ERR_VALUE, "a tensor of shape %s is too large", t_shape_str(shape));
+    Tensor *t = t_gc_alloc(sizeof *t);
+    t->dtype = dtype;
+    t->device = device;
+    t->ndim = shape.ndim;
+    int64_t stride = 1;
+    for (int i = shape.ndim - 1; i >= 0; i--) {
+        t->size[i] = shape.d[i];
+        t->stride[i] = stride;
+        stride *= shape.d[i] > 1 ? shape.d[i] : 1;
+    }
+    t->storage = t_storage_new((size_t)numel * esize, device);
+    return t;
+}
+
+Tensor *t_make_view(const Tensor *x, int ndim, const int64_t *size, const int64_t *stride,
+                    int64_t offset) {
+    Tensor *t = t_gc_alloc(sizeof *t);
+    t->dtype = x->dtype;
+    t->device = x->device;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) {
+        t->size[i] = size[i];
+        t->stride[i] = stride[i];
+    }
+    t->offset = offset;
+    t->storage = x->storage;
+    t->base = x->base ? x->base : (Tensor *)x;
+    return t;
+}
+
+void t_free(Tensor *x) {
+    Storage *s = x->storage;
+    if (!s || !s->data) return;
+    if (s->device != T_CPU) {
+        extern void t_device_storage_free(Storage *s);
+        t_device_storage_free(s);
+    } else if (!s->external) {
+        GC_FREE(s->data);
+    }
+    s->data = NULL;
+    s->nbytes = 0;
+}

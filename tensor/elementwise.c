@@ -1,0 +1,280 @@
+/*
+ * elementwise.c — the public elementwise ops: dtype promotion, broadcasting, in-place rules
+ * and output layout, then one call into the device's primitives.
+ */
+#include <math.h>
+
+#include "backend.h"
+
+/* 0: bool, 1: integer, 2: floating — PyTorch promotes by category first. */
+static int category(DType d) { return d == T_BOOL ? 0 : t_dtype_is_floating(d) ? 2 : 1; }
+
+/* The dtype a binary op computes in: as t_promote, except that a 0-d operand only decides
+   when its category is higher than the other's (torch's result_type). */
+static DType result_type(const Tensor *a, const Tensor *b) {
+    bool za = a->ndim == 0, zb = b->ndim == 0;
+    if (za == zb) return t_promote(a->dtype, b->dtype);
+    const Tensor *dim = za ? b : a, *zero = za ? a : b;
+    return category(zero->dtype) > category(dim->dtype) ? zero->dtype : dim->dtype;
+}
+
+/* x as a view with exactly shape (broadcast), in dtype. */
+static Tensor *operand(Tensor *x, DType dtype, Shape shape) {
+    return t_expand_shape(t_to_dtype(x, dtype), shape);
+}
+
+/* True when x's elements exactly tile its storage span in some dim order (no gaps, no
+   overlap), so an output can share its layout and be walked in one flat pass. */
+static bool is_dense(const Tensor *x) {
+    int64_t strides[T_MAX_DIMS], sizes[T_MAX_DIMS];
+    int n = 0;
+    for (int i = 0; i < x->ndim; i++)
+        if (x->size[i] != 1) sizes[n] = x->size[i], strides[n++] = x->stride[i];
+    for (int i = 1; i < n; i++) /* sort by stride, ascending */
+        for (int j = i; j > 0 && strides[j - 1] > strides[j]; j--) {
+            int64_t s = strides[j]; strides[j] = strides[j - 1]; strides[j - 1] = s;
+            s = sizes[j]; sizes[j] = sizes[j - 1]; sizes[j - 1] = s;
+        }
+    int64_t expected = 1;
+    for (int i = 0; i < n; i++) {
+        if (strides[i] != expected) return false;
+        expected *= sizes[i];
+    }
+    return true;
+}
+
+/* A new output of shape and dtype. When like has the same shape and a dense, permuted
+   layout (a transposed tensor, say), the output takes that layout, as PyTorch's does. */
+static Tensor *new_output(Shape shape, DType dtype, const Tensor *like) {
+    Tensor *out = t_new(shape, dtype, like->device);
+    if (like->ndim != shape.ndim || t_is_contiguous(like) || !is_dense(like)) return out;
+    for (int i = 0; i < shape.ndim; i++)
+        if (like->size[i] != shape.d[i]) return out;
+    for (int i = 0; i < shape.ndim; i++) out->stride[i] = like->stride[i];
+    return out;
+}
+
+/* Records an in-place write to x's storage (autograd checks saved tensors against it). */
+static void bump_version(Tensor *x) { x->storage->version++; }
+
+/* Raises unless a result of dtype `from` may be written into a tensor of dtype `to` in
+   place (PyTorch's can_cast: never float into integer, nor number into bool). */
+static void check_inplace_cast(const char *op, DType from, DType to) {
+    if (category(from) > category(to))
+        t_raise(T_ERR_DTYPE, "%s: result type %s can't be cast to the desired output type %s",
+                op, t_dtype_name(from), t_dtype_name(to));
+}
+
+static bool is_comparison(BinaryOp op) { return op >= B_EQ; }
+
+/* The shared body of every tensor-tensor op. inplace writes into a. */
+static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool inplace) {
+    t_check_alive(name, a);
+    t_check_alive(name, b);
+    t_check_same_device(name, a, b);
+    DType ct = result_type(a, b);
+    if (op == B_DIV && !t_dtype_is_floating(ct)) ct = T_F32; /* true division */
+    if (op == B_SUB && ct == T_BOOL)
+        t_raise(T_ERR_DTYPE, "%s: subtracting bool tensors is not supported; use t_ne or "
+                "logical operations instead", name);
+    if (op == B_POW && ct == T_BOOL) ct = T_I64;
+    Shape shape = t_broadcast_shapes(name, t_shape_of(a), t_shape_of(b));
+    Tensor *out;
+    if (inplace) {
+        check_inplace_cast(name, ct, a->dtype);
+        Shape as = t_shape_of(a);
+        if (as.ndim != shape.ndim || t_numel(a) != t_shape_numel(name, shape))
+            t_raise(T_ERR_SHAPE, "%s: output with shape %s doesn't match the broadcast shape %s",
+                    name, t_shape_str(as), t_shape_str(shape));
+        ct = a->dtype;
+        out = a;
+    } else {
+        out = new_output(shape, is_comparison(op) ? T_BOOL : ct, a);
+    }
+    Tensor *x = operand(a, ct, shape), *y = operand(b, ct, shape);
+    t_backend(a->device)->binary(op, out, x, y);
+    if (inplace) bump_version(a);
+    return out;
+}
+
+Tensor *t_add(Tensor *a, Tensor *b) { return binary("t_add", B_ADD, a, b, false); }
+Tensor *t_sub(Tensor *a, Tensor *b) { return binary("t_sub", B_SUB, a, b, false); }
+Tensor *t_mul(Tensor *a, Tensor *b) { return binary("t_mul", B_MUL, a, b, false); }
+Tensor *t_div(Tensor *a, Tensor *b) { return binary("t_div", B_DIV, a, b, false); }
+Tensor *t_pow(Tensor *a, Tensor *b) { return binary("t_pow", B_POW, a, b, false); }
+Tensor *t_maximum(Tensor *a, Tensor *b) { return binary("t_maximum", B_MAX, a, b, false); }
+Tensor *t_minimum(Tensor *a, Tensor *b) { return binary("t_minimum", B_MIN, a, b, false); }
+Tensor *t_eq(Tensor *a, Tensor *b) { return binary("t_eq", B_EQ, a, b, false); }
+Tensor *t_ne(Tensor *a, Tensor *b) { return binary("t_ne", B_NE, a, b, false); }
+Tensor *t_lt(Tensor *a, Tensor *b) { return binary("t_lt", B_LT, a, b, false); }
+Tensor *t_le(Tensor *a, Tensor *b) { return binary("t_le", B_LE, a, b, false); }
+Tensor *t_gt(Tensor *a, Tensor *b) { return binary("t_gt", B_GT, a, b, false); }
+Tensor *t_ge(Tensor *a, Tensor *b) { return binary("t_ge", B_GE, a, b, false); }
+Tensor *t_add_(Tensor *a, Tensor *b) { return binary("t_add_", B_ADD, a, b, true); }
+Tensor *t_sub_(Tensor *a, Tensor *b) { return binary("t_sub_", B_SUB, a, b, true); }
+Tensor *t_mul_(Tensor *a, Tensor *b) { return binary("t_mul_", B_MUL, a, b, true); }
+Tensor *t_div_(Tensor *a, Tensor *b) { return binary("t_div_", B_DIV, a, b, true); }
+Tensor *t_pow_(Tensor *a, Tensor *b) { return binary("t_pow_", B_POW, a, b, true); }
+
+/* ---- comparisons with a scalar: the scalar is a 0-d tensor of a's category ---- */
+
+static Tensor *scalar_like(const Tensor *a, double s) {
+    DType dt = a->dtype;
+    if (!t_dtype_is_floating(dt) && s != floor(s)) dt = T_F32;
+    else if (dt == T_BOOL && s != 0 && s != 1) dt = T_I64;
+    Tensor *t = t_scalar_dt(dt, s);
+    if (a->device != T_CPU) t = t_to(t, a->device);
+    return t;
+}
+
+Tensor *t_eq_s(Tensor *a, double s) { return binary("t_eq_s", B_EQ, a, scalar_like(a, s), false); }
+Tensor *t_ne_s(Tensor *a, double s) { return binary("t_ne_s", B_NE, a, scalar_like(a, s), false); }
+Tensor *t_lt_s(Tensor *a, double s) { return binary("t_lt_s", B_LT, a, scalar_like(a, s), false); }
+Tensor *t_le_s(Tensor *a, double s) { return binary("t_le_s", B_LE, a, scalar_like(a, s), false); }
+Tensor *t_gt_s(Tensor *a, double s) { return binary("t_gt_s", B_GT, a, scalar_like(a, s), false); }
+Tensor *t_ge_s(Tensor *a, double s) { return binary("t_ge_s", B_GE, a, scalar_like(a, s), false); }
+
+/* ---- unary ops and scalar arithmetic ---- */
+
+/* Applies a unary primitive to x (cast to dtype first if needed), in place or not. */
+static Tensor *unary(const char *name, UnaryOp op, Tensor *x, DType dtype, double p0, double p1,
+                     bool inplace) {
+    t_check_alive(name, x);
+    Tensor *out;
+    if (inplace) {
+        check_inplace_cast(name, dtype, x->dtype);
+        dtype = x->dtype;
+        out = x;
+    } else {
+        out = new_output(t_shape_of(x), dtype, x);
+    }
+    t_backend(x->device)->unary(op, out, t_to_dtype(x, dtype), p0, p1);
+    if (inplace) bump_version(x);
+    return out;
+}
+
+/* Transcendental ops compute in floating point: integers become float32, as in PyTorch. */
+static DType float_dtype(DType d) { return t_dtype_is_floating(d) ? d : T_F32; }
+
+/* Sign-preserving ops keep integer dtypes; bool is refused, as in PyTorch. */
+static DType signed_dtype(const char *name, DType d) {
+    if (d == T_BOOL)
+        t_raise(T_ERR_DTYPE, "%s: not supported for bool tensors; convert with t_to_dtype first",
+                name);
+    return d;
+}
+
+/* The dtype of x op s: integers stay integers for whole-number scalars. */
+static DType scalar_result(DType d, double s) {
+    if (t_dtype_is_floating(d)) return d;
+    if (s != floor(s) || !isfinite(s)) return T_F32;
+    return d == T_BOOL ? T_I64 : d;
+}
+
+#define FLOAT_UNARY(fn, OP)                                                                     \
+    Tensor *t_##fn(Tensor *x) { return unary("t_" #fn, OP, x, float_dtype(x->dtype), 0, 0, false); } \
+    Tensor *t_##fn##_(Tensor *x) { return unary("t_" #fn "_", OP, x, float_dtype(x->dtype), 0, 0, true); }
+FLOAT_UNARY(exp, U_EXP)
+FLOAT_UNARY(log, U_LOG)
+FLOAT_UNARY(sqrt, U_SQRT)
+FLOAT_UNARY(sin, U_SIN)
+FLOAT_UNARY(cos, U_COS)
+FLOAT_UNARY(tanh, U_TANH)
+FLOAT_UNARY(sigmoid, U_SIGMOID)
+
+#define SIGNED_UNARY(fn, OP)                                                                    \
+    Tensor *t_##fn(Tensor *x) {                                                                 \
+        return unary("t_" #fn, OP, x, signed_dtype("t_" #fn, x->dtype), 0, 0, false);          \
+    }                                                                                           \
+    Tensor *t_##fn##_(Tensor *x) {                                                              \
+        return unary("t_" #fn "_", OP, x, signed_dtype("t_" #fn "_", x->dtype), 0, 0, true);   \
+    }
+SIGNED_UNARY(neg, U_NEG)
+SIGNED_UNARY(abs, U_ABS)
+SIGNED_UNARY(relu, U_RELU)
+
+Tensor *t_clamp(Tensor *x, double lo, double hi) {
+    return unary("t_clamp", U_CLAMP, x, signed_dtype("t_clamp", x->dtype), lo, hi, false);
+}
+Tensor *t_clamp_(Tensor *x, double lo, double hi) {
+    return unary("t_clamp_", U_CLAMP, x, signed_dtype("t_clamp_", x->dtype), lo, hi, true);
+}
+
+Tensor *t_add_s(Tensor *a, double s) {
+    return unary("t_add_s", U_ADD_S, a, scalar_result(a->dtype, s), s, 0, false);
+}
+Tensor *t_sub_s(Tensor *a, double s) {
+    return unary("t_sub_s", U_ADD_S, a, scalar_result(a->dtype, s), -s, 0, false);
+}
+Tensor *t_rsub_s(Tensor *a, double s) {
+    return unary("t_rsub_s", U_RSUB_S, a, scalar_result(a->dtype, s), s, 0, false);
+}
+Tensor *t_mul_s(Tensor *a, double s) {
+    return unary("t_mul_s", U_MUL_S, a, scalar_result(a->dtype, s), s, 0, false);
+}
+Tensor *t_div_s(Tensor *a, double s) {
+    return unary("t_div_s", U_DIV_S, a, float_dtype(a->dtype), s, 0, false);
+}
+Tensor *t_add_s_(Tensor *a, double s) {
+    return unary("t_add_s_", U_ADD_S, a, scalar_result(a->dtype, s), s, 0, true);
+}
+Tensor *t_sub_s_(Tensor *a, double s) {
+    return unary("t_sub_s_", U_ADD_S, a, scalar_result(a->dtype, s), -s, 0, true);
+}
+Tensor *t_mul_s_(Tensor *a, double s) {
+    return unary("t_mul_s_", U_MUL_S, a, scalar_result(a->dtype, s), s, 0, true);
+}
+Tensor *t_div_s_(Tensor *a, double s) {
+    return unary("t_div_s_", U_DIV_S, a, float_dtype(a->dtype), s, 0, true);
+}
+
+/* Integer powers need a non-negative whole exponent; anything else computes in float. */
+static DType pow_dtype(DType d, double s) {
+    return t_dtype_is_floating(d) || s < 0 || s != floor(s) ? float_dtype(d)
+           : d == T_BOOL ? T_I64 : d;
+}
+Tensor *t_pow_s(Tensor *a, double s) {
+    return unary("t_pow_s", U_POW_S, a, pow_dtype(a->dtype, s), s, 0, false);
+}
+Tensor *t_pow_s_(Tensor *a, double s) {
+    return unary("t_pow_s_", U_POW_S, a, pow_dtype(a->dtype, s), s, 0, true);
+}
+
+/* ---- where, fill, copy ---- */
+
+Tensor *t_where(Tensor *cond, Tensor *a, Tensor *b) {
+    t_check_alive("t_where", cond);
+    t_check_alive("t_where", a);
+    t_check_alive("t_where", b);
+    if (cond->dtype != T_BOOL)
+        t_raise(T_ERR_DTYPE, "t_where: the condition must be bool, got %s (compare with t_ne_s "
+                "to make one)", t_dtype_name(cond->dtype));
+    t_check_same_device("t_where", cond, a);
+    t_check_same_device("t_where", a, b);
+    Shape shape = t_broadcast_shapes("t_where", t_shape_of(a), t_shape_of(b));
+    shape = t_broadcast_shapes("t_where", t_shape_of(cond), shape);
+    DType dt = result_type(a, b);
+    Tensor *out = new_output(shape, dt, a);
+    t_backend(a->device)->where(out, t_expand_shape(cond, shape), operand(a, dt, shape),
+                                operand(b, dt, shape));
+    return out;
+}
+
+Tensor *t_fill_(Tensor *x, double value) {
+    t_check_alive("t_fill_", x);
+    t_backend(x->device)->fill(x, value);
+    bump_version(x);
+    return x;
+}
+
+Tensor *t_zero_(Tensor *x) { return t_fill_(x, 0); }
+
+Tensor *t_copy_(Tensor *dst, Tensor *src) {
+    t_check_alive("t_copy_", dst);
+    t_check_alive("t_copy_", src);
+    t_check_same_device("t_copy_", dst, src);
+    Tensor *s = t_expand_shape(src, t_shape_of(dst));
+    t_backend(dst->device)->copy(dst, s);
+    bump_version(dst);
+    return dst;
+}

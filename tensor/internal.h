@@ -1,0 +1,120 @@
+/*
+ * internal.h — what libctorch's own files share: the tensor and storage structs, allocation,
+ * argument checking and the backend interface. Never included by cells or user programs.
+ */
+#ifndef CTORCH_INTERNAL_H
+#define CTORCH_INTERNAL_H
+
+#define GC_THREADS
+#include <gc.h>
+
+#include "ctorch.h"
+
+/* Memory a tensor's elements live in, shared by every view of it. */
+typedef struct Storage {
+    void *data;        /* first byte; NULL once t_free released it */
+    size_t nbytes;
+    Device device;
+    bool external;     /* memory the user owns (t_from_blob): never freed by ctorch */
+    uint64_t version;  /* bumped by every in-place write, for autograd's saved-tensor checks */
+    void *owner;       /* a backend's handle for device memory (see cuda/), else NULL */
+} Storage;
+
+struct Node; /* an autograd graph node: see autograd.c */
+
+struct Tensor {
+    DType dtype;
+    Device device;
+    int ndim;
+    int64_t size[T_MAX_DIMS];
+    int64_t stride[T_MAX_DIMS]; /* in elements */
+    int64_t offset;             /* in elements, from storage->data */
+    Storage *storage;
+    /* autograd */
+    bool requires_grad;
+    Tensor *grad;
+    struct Node *grad_fn;
+    int output_nr;              /* which output of grad_fn this tensor is */
+    Tensor *base;               /* the tensor this one is a view of, or NULL */
+};
+
+/* ---- allocation (alloc.c) ---- */
+
+/* Collected, scanned memory (for structs holding pointers), zeroed. */
+void *t_gc_alloc(size_t nbytes);
+/* Collected, unscanned memory (for element data), not zeroed. */
+void *t_gc_alloc_atomic(size_t nbytes);
+/* A printf-formatted string in collected memory. */
+char *t_gc_sprintf(const char *fmt, ...);
+/* A new storage of nbytes on device. */
+Storage *t_storage_new(size_t nbytes, Device device);
+/* A new contiguous tensor header over a fresh storage. */
+Tensor *t_new(Shape shape, DType dtype, Device device);
+/* A header for a view of x with the given geometry, sharing x's storage. */
+Tensor *t_make_view(const Tensor *x, int ndim, const int64_t *size, const int64_t *stride,
+                    int64_t offset);
+
+/* ---- checks shared by ops (check.c) ---- */
+
+/* dim normalised to [0, ndim) (negative dims count from the end), or IndexError naming op. */
+int t_check_dim(const char *op, int dim, int ndim);
+/* Number of elements of a shape, or ValueError for negative sizes or overflow. */
+int64_t t_shape_numel(const char *op, Shape shape);
+/* Raises unless x's storage is alive. */
+void t_check_alive(const char *op, const Tensor *x);
+/* Raises DeviceError unless a and b are on the same device. */
+void t_check_same_device(const char *op, const Tensor *a, const Tensor *b);
+/* The broadcast shape of a and b, or ShapeError naming op and both shapes. */
+Shape t_broadcast_shapes(const char *op, Shape a, Shape b);
+/* The dtype both operands promote to. */
+DType t_promote(DType a, DType b);
+/* Pointer to element 0 of x (offset applied). */
+static inline char *t_ptr(const Tensor *x) {
+    return (char *)x->storage->data + x->offset * (int64_t)t_dtype_size(x->dtype);
+}
+/* Shape of a tensor (internal inline twin of t_shape). */
+static inline Shape t_shape_of(const Tensor *x) {
+    Shape s = {x->ndim, {0}};
+    for (int i = 0; i < x->ndim; i++) s.d[i] = x->size[i];
+    return s;
+}
+
+/* ---- random numbers (random.c) ---- */
+
+/* Reserves n counters of the global Philox stream; returns the key and the first counter. */
+void t_rng_reserve(uint64_t n, uint64_t *seed, uint64_t *offset);
+
+/* ---- text and printing (print.c) ---- */
+
+/* A growing text buffer in collected memory; start from {0}. data is NUL-terminated. */
+typedef struct TBuf {
+    char *data;
+    size_t len, cap;
+} TBuf;
+void t_buf_add(TBuf *b, const char *s, size_t n);
+void t_buf_puts(TBuf *b, const char *s);
+void t_buf_printf(TBuf *b, const char *fmt, ...);
+/* n copies of c. */
+void t_buf_repeat(TBuf *b, char c, int n);
+
+/* t_str's summarisation (PyTorch's print options): a tensor of more than T_PRINT_THRESHOLD
+   elements shows T_PRINT_EDGE_ITEMS entries at each end of every dim longer than twice that. */
+enum { T_PRINT_THRESHOLD = 1000, T_PRINT_EDGE_ITEMS = 3 };
+
+/* How t_str writes the elements of one tensor, chosen from all the values it shows. */
+typedef struct TElemFormat {
+    DType dtype;
+    bool int_mode;  /* floating values that are all whole: "1." */
+    bool sci_mode;  /* "1.0000e+05" */
+    int width;      /* the common column width */
+} TElemFormat;
+/* The format t_str uses for x (a CPU tensor). */
+TElemFormat t_elem_format(const Tensor *x);
+/* The text of the element at off elements from t_ptr(x), not padded to f->width
+   (collected memory). */
+const char *t_elem_text(const TElemFormat *f, const Tensor *x, int64_t off);
+/* The name PyTorch shows for x's grad_fn ("AddBackward0"), or NULL for a leaf; autograd
+   defines it, and t_str prints ", grad_fn=<...>" only when it is linked in. */
+const char *t_grad_fn_name_or_null_(const Tensor *x);
+
+#endif /* CTORCH_INTERNAL_H */

@@ -1,0 +1,284 @@
+/* view.c — views that share storage (view, permute, select, slice, expand, ...), and the
+   copies that make a view contiguous or change its dtype or device. */
+#include "backend.h"
+
+/* Resolves one -1 in shape against numel, checking the product matches. */
+static Shape infer_shape(const char *op, const Tensor *x, Shape shape) {
+    int64_t numel = t_numel(x), known = 1;
+    int infer = -1;
+    if (shape.ndim > T_MAX_DIMS)
+        t_raise(T_ERR_VALUE, "%s: %d dims given; at most %d", op, shape.ndim, T_MAX_DIMS);
+    for (int i = 0; i < shape.ndim; i++) {
+        if (shape.d[i] == -1) {
+            if (infer >= 0) t_raise(T_ERR_VALUE, "%s: only one dim can be -1, got %s", op,
+                                    t_shape_str(shape));
+            infer = i;
+        } else if (shape.d[i] < 0) {
+            t_raise(T_ERR_VALUE, "%s: invalid size %lld in %s", op, (long long)shape.d[i],
+                    t_shape_str(shape));
+        } else {
+            known *= shape.d[i];
+        }
+    }
+    if (infer >= 0) {
+        if (known == 0 || numel % known)
+            t_raise(T_ERR_SHAPE, "%s: shape %s is invalid for input of size %lld", op,
+                    t_shape_str(shape), (long long)numel);
+        shape.d[infer] = numel / known;
+    } else if (known != numel) {
+        t_raise(T_ERR_SHAPE, "%s: shape %s is invalid for input of size %lld (shape %s)", op,
+                t_shape_str(shape), (long long)numel, t_shape_str(t_shape_of(x)));
+    }
+    return shape;
+}
+
+/* Strides for viewing x as shape without copying, or false when x's layout does not allow
+   it (PyTorch's computeStride: each run of input dims that is contiguous in memory may be
+   split or merged freely). */
+static bool view_strides(const Tensor *x, Shape shape, int64_t *stride) {
+    int64_t numel = t_numel(x);
+    if (numel == 0 || x->ndim == 0) {
+        int64_t s = 1;
+        for (int i = shape.ndim - 1; i >= 0; i--) {
+            stride[i] = s;
+            s *= shape.d[i] > 1 ? shape.d[i] : 1;
+        }
+        return true;
+    }
+    int view_d = shape.ndim - 1;
+    int64_t chunk_base_stride = x->stride[x->ndim - 1], tensor_numel = 1, view_numel = 1;
+    for (int d = x->ndim - 1; d >= 0; d--) {
+        tensor_numel *= x->size[d];
+        if (d == 0 || (x->size[d - 1] != 1 &&
+                       x->stride[d - 1] != tensor_numel * chunk_base_stride)) {
+            while (view_d >= 0 && (view_numel < tensor_numel || shape.d[view_d] == 1)) {
+                stride[view_d] = view_numel * chunk_base_stride;
+                view_numel *= shape.d[view_d];
+                view_d--;
+            }
+            if (view_numel != tensor_numel) return false;
+            if (d > 0) {
+                chunk_base_stride = x->stride[d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
+        }
+    }
+    return view_d == -1;
+}
+
+Tensor *t_view_shape(Tensor *x, Shape shape) {
+    t_check_alive("t_view", x);
+    shape = infer_shape("t_view", x, shape);
+    int64_t stride[T_MAX_DIMS];
+    if (!view_strides(x, shape, stride))
+        t_raise(T_ERR_SHAPE, "t_view: a tensor of shape %s with strides %s cannot be viewed as "
+                "%s; use t_reshape, which copies", t_shape_str(t_shape_of(x)),
+                t_shape_str(t_strides(x)), t_shape_str(shape));
+    return t_make_view(x, shape.ndim, shape.d, stride, x->offset);
+}
+
+Tensor *t_reshape_shape(Tensor *x, Shape shape) {
+    t_check_alive("t_reshape", x);
+    shape = infer_shape("t_reshape", x, shape);
+    int64_t stride[T_MAX_DIMS];
+    if (view_strides(x, shape, stride)) return t_make_view(x, shape.ndim, shape.d, stride, x->offset);
+    return t_view_shape(t_contiguous(x), shape);
+}
+
+Tensor *t_permute_shape(Tensor *x, Shape dims) {
+    t_check_alive("t_permute", x);
+    if (dims.ndim != x->ndim)
+        t_raise(T_ERR_SHAPE, "t_permute: %d dims given for a tensor with %d dims (shape %s)",
+                dims.ndim, x->ndim, t_shape_str(t_shape_of(x)));
+    int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
+    bool seen[T_MAX_DIMS] = {false};
+    for (int i = 0; i < dims.ndim; i++) {
+        int d = t_check_dim("t_permute", (int)dims.d[i], x->ndim);
+        if (seen[d]) t_raise(T_ERR_VALUE, "t_permute: dim %d appears twice in %s", d,
+                             t_shape_str(dims));
+        seen[d] = true;
+        size[i] = x->size[d];
+        stride[i] = x->stride[d];
+    }
+    return t_make_view(x, x->ndim, size, stride, x->offset);
+}
+
+Tensor *t_transpose(Tensor *x, int dim0, int dim1) {
+    t_check_alive("t_transpose", x);
+    if (x->ndim == 0) return x;
+    Shape perm = {x->ndim, {0}};
+    for (int i = 0; i < x->ndim; i++) perm.d[i] = i;
+    int a = t_check_dim("t_transpose", dim0, x->ndim), b = t_check_dim("t_transpose", dim1, x->ndim);
+    perm.d[a] = b;
+    perm.d[b] = a;
+    return t_permute_shape(x, perm);
+}
+
+Tensor *t_T(Tensor *x) {
+    t_check_alive("t_T", x);
+    Shape perm = {x->ndim, {0}};
+    for (int i = 0; i < x->ndim; i++) perm.d[i] = x->ndim - 1 - i;
+    return t_permute_shape(x, perm);
+}
+
+Tensor *t_select(Tensor *x, int dim, int64_t index) {
+    t_check_alive("t_select", x);
+    if (x->ndim == 0) t_raise(T_ERR_INDEX, "t_select: cannot index a 0-d tensor");
+    int d = t_check_dim("t_select", dim, x->ndim);
+    if (index < -x->size[d] || index >= x->size[d])
+        t_raise(T_ERR_INDEX, "t_select: index %lld is out of range for dim %d with size %lld",
+                (long long)index, d, (long long)x->size[d]);
+    if (index < 0) index += x->size[d];
+    int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
+    for (int i = 0, j = 0; i < x->ndim; i++)
+        if (i != d) size[j] = x->size[i], stride[j++] = x->stride[i];
+    return t_make_view(x, x->ndim - 1, size, stride, x->offset + index * x->stride[d]);
+}
+
+Tensor *t_slice(Tensor *x, int dim, int64_t start, int64_t end, int64_t step) {
+    t_check_alive("t_slice", x);
+    if (x->ndim == 0) t_raise(T_ERR_INDEX, "t_slice: cannot slice a 0-d tensor");
+    int d = t_check_dim("t_slice", dim, x->ndim);
+    if (step <= 0) t_raise(T_ERR_VALUE, "t_slice: step must be positive, got %lld", (long long)step);
+    int64_t n = x->size[d];
+    if (start < 0) start += n;
+    if (end < 0) end += n;
+    start = start < 0 ? 0 : start > n ? n : start;
+    end = end < start ? start : end > n ? n : end;
+    int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
+    for (int i = 0; i < x->ndim; i++) size[i] = x->size[i], stride[i] = x->stride[i];
+    size[d] = (end - start + step - 1) / step;
+    stride[d] = x->stride[d] * step;
+    return t_make_view(x, x->ndim, size, stride, x->offset + start * x->stride[d]);
+}
+
+Tensor *t_narrow(Tensor *x, int dim, int64_t start, int64_t length) {
+    t_check_alive("t_narrow", x);
+    if (x->ndim == 0) t_raise(T_ERR_INDEX, "t_narrow: cannot narrow a 0-d tensor");
+    int d = t_check_dim("t_narrow", dim, x->ndim);
+    int64_t n = x->size[d];
+    if (start < -n || start > n)
+        t_raise(T_ERR_INDEX, "t_narrow: start %lld is out of range for dim %d with size %lld",
+                (long long)start, d, (long long)n);
+    if (start < 0) start += n;
+    if (length < 0 || start + length > n)
+        t_raise(T_ERR_INDEX, "t_narrow: start %lld + length %lld exceeds dim %d of size %lld",
+                (long long)start, (long long)length, d, (long long)n);
+    return t_slice(x, d, start, start + length, 1);
+}
+
+Tensor *t_expand_shape(Tensor *x, Shape shape) {
+    t_check_alive("t_expand", x);
+    if (shape.ndim < x->ndim || shape.ndim > T_MAX_DIMS)
+        t_raise(T_ERR_SHAPE, "t_expand: cannot expand shape %s to %s (fewer dims)",
+                t_shape_str(t_shape_of(x)), t_shape_str(shape));
+    int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
+    int lead = shape.ndim - x->ndim;
+    for (int i = 0; i < shape.ndim; i++) {
+        int j = i - lead;
+        int64_t have = j >= 0 ? x->size[j] : 1, want = shape.d[i];
+        if (want == -1) {
+            if (j < 0) t_raise(T_ERR_SHAPE, "t_expand: -1 is not allowed for a new leading dim "
+                               "(expanding %s to %s)", t_shape_str(t_shape_of(x)),
+                               t_shape_str(shape));
+            want = have;
+        }
+        if (want < 0) t_raise(T_ERR_VALUE, "t_expand: invalid size %lld", (long long)want);
+        if (have == want) {
+            size[i] = have;
+            stride[i] = j >= 0 ? x->stride[j] : 0;
+        } else if (have == 1) {
+            size[i] = want;
+            stride[i] = 0;
+        } else {
+            t_raise(T_ERR_SHAPE, "t_expand: the size %lld of dim %d must match %lld or be 1 "
+                    "(expanding %s to %s)", (long long)have, j, (long long)want,
+                    t_shape_str(t_shape_of(x)), t_shape_str(shape));
+        }
+    }
+    return t_make_view(x, shape.ndim, size, stride, x->offset);
+}
+
+Tensor *t_expand_as(Tensor *x, const Tensor *y) { return t_expand_shape(x, t_shape_of(y)); }
+
+Tensor *t_unsqueeze(Tensor *x, int dim) {
+    t_check_alive("t_unsqueeze", x);
+    if (x->ndim >= T_MAX_DIMS)
+        t_raise(T_ERR_VALUE, "t_unsqueeze: a tensor already has the most dims (%d)", T_MAX_DIMS);
+    int d = t_check_dim("t_unsqueeze", dim, x->ndim + 1);
+    int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
+    for (int i = 0, j = 0; i <= x->ndim; i++) {
+        if (i == d) {
+            size[i] = 1;
+            stride[i] = d < x->ndim ? x->size[d] * x->stride[d] : 1;
+        } else {
+            size[i] = x->size[j];
+            stride[i] = x->stride[j++];
+        }
+    }
+    return t_make_view(x, x->ndim + 1, size, stride, x->offset);
+}
+
+Tensor *t_squeeze(Tensor *x) {
+    t_check_alive("t_squeeze", x);
+    int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
+    int n = 0;
+    for (int i = 0; i < x->ndim; i++)
+        if (x->size[i] != 1) size[n] = x->size[i], stride[n++] = x->stride[i];
+    return t_make_view(x, n, size, stride, x->offset);
+}
+
+Tensor *t_squeeze_dim(Tensor *x, int dim) {
+    t_check_alive("t_squeeze_dim", x);
+    if (x->ndim == 0) return t_make_view(x, 0, NULL, NULL, x->offset);
+    int d = t_check_dim("t_squeeze_dim", dim, x->ndim);
+    if (x->size[d] != 1) return t_make_view(x, x->ndim, x->size, x->stride, x->offset);
+    int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
+    for (int i = 0, j = 0; i < x->ndim; i++)
+        if (i != d) size[j] = x->size[i], stride[j++] = x->stride[i];
+    return t_make_view(x, x->ndim - 1, size, stride, x->offset);
+}
+
+Tensor *t_flatten_range(Tensor *x, int start_dim, int end_dim) {
+    t_check_alive("t_flatten", x);
+    if (x->ndim == 0) return t_reshape(x, 1);
+    int s = t_check_dim("t_flatten", start_dim, x->ndim), e = t_check_dim("t_flatten", end_dim, x->ndim);
+    if (s > e) t_raise(T_ERR_VALUE, "t_flatten: start_dim %d comes after end_dim %d", s, e);
+    Shape shape = {0, {0}};
+    for (int i = 0; i < x->ndim; i++) {
+        if (i <= s || i > e) shape.d[shape.ndim++] = x->size[i];
+        else shape.d[shape.ndim - 1] *= x->size[i];
+    }
+    return t_reshape_shape(x, shape);
+}
+
+Tensor *t_contiguous(Tensor *x) {
+    t_check_alive("t_contiguous", x);
+    return t_is_contiguous(x) ? x : t_clone(x);
+}
+
+Tensor *t_clone(Tensor *x) {
+    t_check_alive("t_clone", x);
+    Tensor *out = t_new(t_shape_of(x), x->dtype, x->device);
+    t_backend(x->device)->copy(out, x);
+    return out;
+}
+
+Tensor *t_to_dtype(Tensor *x, DType dtype) {
+    t_check_alive("t_to_dtype", x);
+    if ((unsigned)dtype >= T_NDTYPES) t_raise(T_ERR_DTYPE, "t_to_dtype: unknown dtype %d", dtype);
+    if (x->dtype == dtype) return x;
+    Tensor *out = t_new(t_shape_of(x), dtype, x->device);
+    t_backend(x->device)->copy(out, x);
+    return out;
+}
+
+Tensor *t_to(Tensor *x, Device device) {
+    t_check_alive("t_to", x);
+    if (x->device == device) return x;
+    t_backend(device == T_CPU ? x->device : device); /* raises when CUDA is missing */
+    t_raise(T_ERR_DEVICE, "t_to: copies between %s and %s need the CUDA backend",
+            t_device_name(x->device), t_device_name(device));
+    return NULL;
+}
