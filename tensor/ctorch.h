@@ -455,6 +455,81 @@ TensorList t_split(Tensor *x, int64_t split_size, int dim);
 TensorList t_chunk(Tensor *x, int chunks, int dim);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Autograd: define-by-run, reverse mode, as in PyTorch.                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Marks x (a floating leaf) as needing gradients, or not; returns x. */
+Tensor *t_requires_grad_(Tensor *x, bool requires_grad);
+/* Whether x needs gradients (a leaf marked so, or computed from one with grad mode on). */
+bool t_requires_grad(const Tensor *x);
+/* True for tensors not computed by a recorded op: user-created ones and those computed with
+   grad mode off. Only leaves receive .grad. */
+bool t_is_leaf(const Tensor *x);
+/* The gradient accumulated into leaf x by backward passes, or NULL if none yet. */
+Tensor *t_grad(const Tensor *x);
+/* Forgets x's gradient (PyTorch's x.grad = None); the next backward starts from zero. */
+void t_zero_grad(Tensor *x);
+/* Sets x's gradient (a tensor of x's shape), as PyTorch's x.grad = g. */
+void t_set_grad(Tensor *x, Tensor *g);
+
+/* Backpropagates from scalar y: gradients accumulate into the leaves y depends on. The graph's
+   saved tensors are freed afterwards; a second backward through it raises AutogradError. */
+void t_backward(Tensor *y);
+/* Backpropagates from y of any shape, with grad (y's shape) as dL/dy: the blitz's
+   Q.backward(gradient=...). */
+void t_backward_grad(Tensor *y, Tensor *grad);
+/* Options of t_backward_opts: grad NULL means ones for a scalar y; retain_graph keeps the saved
+   tensors so another backward can follow. */
+typedef struct BackwardOpts {
+    Tensor *grad;
+    bool retain_graph;
+} BackwardOpts;
+void t_backward_opts(Tensor *y, BackwardOpts opts);
+/* t_backward_ex(y, .retain_graph = true), t_backward_ex(y, .grad = g). */
+#define t_backward_ex(y, ...) t_backward_opts((y), (BackwardOpts){__VA_ARGS__})
+
+/* A tensor sharing x's storage, cut from the graph: a leaf that does not require grad. */
+Tensor *t_detach(Tensor *x);
+
+/* A node of the backward graph (PyTorch's grad_fn), for looking at the graph. */
+typedef struct Node GradFn;
+/* y's grad_fn, or NULL for a leaf. */
+const GradFn *t_grad_fn(const Tensor *y);
+/* The name of y's grad_fn ("MulBackward0"), or NULL for a leaf. */
+const char *t_grad_fn_name(const Tensor *y);
+/* The name of a node ("AccumulateGrad" for a leaf's). */
+const char *t_node_name(const GradFn *f);
+/* How many next functions f has (its inputs), and the i-th (NULL where an input needs no
+   gradient), as PyTorch's grad_fn.next_functions. */
+int t_node_next_count(const GradFn *f);
+const GradFn *t_node_next(const GradFn *f, int i);
+/* For an AccumulateGrad node: the leaf it accumulates into; else NULL. */
+Tensor *t_node_variable(const GradFn *f);
+
+/* Grad mode (on by default): with it off, ops record nothing. Per thread. */
+bool t_is_grad_enabled(void);
+void t_set_grad_enabled(bool enabled);
+bool t_no_grad_enter_(void);
+bool t_no_grad_exit_(bool previous);
+/* T_NO_GRAD { ... }: the block runs with grad mode off (torch.no_grad()). Do not return or
+   jump out of the block; an error raised inside is fine (the cell resets grad mode). */
+#define T_NO_GRAD                                                                               \
+    for (bool t_ng_prev_ = t_no_grad_enter_(), t_ng_once_ = true; t_ng_once_;                   \
+         t_ng_once_ = t_no_grad_exit_(t_ng_prev_))
+
+/* The function t_gradcheck differentiates: outputs one tensor from the inputs. */
+typedef Tensor *(*GradcheckFn)(TensorList inputs, void *ctx);
+/* Compares f's analytic gradients (by backward) with central finite differences, for every
+   input that requires grad (float64 inputs; eps 1e-6, atol 1e-5, rtol 1e-3 as PyTorch).
+   Returns true when they match; otherwise raises AutogradError naming the input, the
+   element and both values. */
+bool t_gradcheck(GradcheckFn f, TensorList inputs, void *ctx);
+
+/* Resets per-thread state a failed cell may leave behind (grad mode on). Called by the cell
+   runner at every cell boundary. */
+void t_reset_thread_state(void);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Printing                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -499,7 +574,9 @@ const char *mime_get(const MimeBundle *b, const char *mime, size_t *len);
 void t_display_set_hook(DisplayHook hook, void *ctx);
 /* Hands a bundle to the display hook. display_id may be NULL (DISPLAY_UPDATE needs one). */
 void t_display_publish(DisplayKind kind, const MimeBundle *bundle, const char *display_id);
-/* Clears the cell's output (wait: when the next output arrives, as Jupyter's clear_output). */
+/* Clears the cell's output (wait: when the next output arrives, as Jupyter's clear_output).
+   The hook receives DISPLAY_CLEAR with an empty bundle whose metadata is {"wait": true}
+   or {"wait": false}. */
 void t_clear_output(bool wait);
 
 /* Bundles for values of each C type a cell's last expression may have. */
@@ -531,6 +608,120 @@ MimeBundle *t_bundle_text(const char *text);
 
 /* Shows any value as a new output of the cell (IPython's display()). */
 #define display(x) t_display_publish(DISPLAY_DATA, t_bundle(x), NULL)
+
+/* ------------------------------------------------------------------------------------------ */
+/* CUDA: GPUs, their memory, and kernels compiled from CUDA C in a cell (%%cuda). Tensors move */
+/* with t_to(x, T_CUDA) and back with t_to(x, T_CPU); ops run on their operands' device.       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* True when the CUDA backend is installed and a driver and at least one GPU are present. The
+   first call loads the backend (libctorch-cuda.so, found next to libctorch, in the build
+   directory, or at $CTORCH_CUDA_LIB). Without it, ops on CUDA tensors raise DeviceError. */
+bool cuda_is_available(void);
+/* Number of GPUs ctorch can use (0 when cuda_is_available() is false). */
+int cuda_device_count(void);
+/* Product name of GPU i ("NVIDIA H100 80GB HBM3"); IndexError for a GPU that is not there. */
+const char *cuda_device_name(int i);
+/* Waits until every op queued on every GPU has finished; raises the first error a kernel hit.
+   Ops are queued, so a failing kernel may be reported by a later op; set CTORCH_CUDA_SYNC=1
+   to wait after every op, so the error names the op that failed. */
+void cuda_synchronize(void);
+
+/* Bytes of one GPU's memory, as ctorch's caching allocator counts them: allocated (held by
+   tensors), reserved (taken from the driver, allocated or cached for reuse), and the peak of
+   allocated since the program started. */
+typedef struct CudaMemoryStats {
+    int64_t allocated, reserved, peak;
+} CudaMemoryStats;
+CudaMemoryStats cuda_memory_stats(int device);
+/* One line per GPU: "cuda:0 (name): allocated N bytes (x MiB), reserved ..., peak ...".
+   Collected memory. Tensors no longer reachable give their memory back when the collector runs;
+   t_free(x) gives it back at once. */
+const char *cuda_memory_summary(void);
+
+/* A CUDA C translation unit compiled to PTX by NVRTC. Modules live for the whole session. */
+typedef struct CudaModule CudaModule;
+/* Compiles CUDA C source to PTX; name is the cell's name ("In[3]"), used in diagnostics. Every
+   __global__ function becomes launchable by its name with cuda_launch, replacing an earlier
+   kernel of the same name. Returns NULL when the source does not compile; *log (when log is
+   not NULL) then receives the compiler's messages with locations as "In[3] line 2: error: ...".
+   Works without a GPU; raises DeviceError when the CUDA backend is not installed. */
+CudaModule *cuda_compile(const char *source, const char *name, const char **log);
+/* The PTX text of a module. */
+const char *cuda_module_ptx(const CudaModule *m);
+/* The name of the module's i-th kernel (as cuda_launch takes it), or NULL past the last. */
+const char *cuda_module_kernel(const CudaModule *m, int i);
+
+/* Grid or block dimensions: cuda_dim(128) or cuda_dim(16, 16); missing dims are 1. */
+typedef struct CudaDim {
+    unsigned x, y, z;
+} CudaDim;
+#define cuda_dim(...) ((CudaDim){__VA_ARGS__})
+
+/* One kernel argument: a tensor (the kernel receives a pointer to its first element on the
+   GPU), a number of a C type, or a raw device pointer. */
+typedef enum CudaArgKind {
+    CUDA_ARG_TENSOR, CUDA_ARG_I32, CUDA_ARG_I64, CUDA_ARG_F32, CUDA_ARG_F64, CUDA_ARG_BOOL,
+    CUDA_ARG_PTR
+} CudaArgKind;
+typedef struct CudaArg {
+    CudaArgKind kind;
+    union {
+        Tensor *t;
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+        bool b;
+        void *ptr;
+    } v;
+} CudaArg;
+CudaArg cuda_arg_tensor(Tensor *t);
+CudaArg cuda_arg_i32(int32_t v);
+CudaArg cuda_arg_i64(int64_t v);
+CudaArg cuda_arg_f32(float v);
+CudaArg cuda_arg_f64(double v);
+CudaArg cuda_arg_bool(bool v);
+CudaArg cuda_arg_ptr(const void *p);
+/* The argument for a C value, chosen by its type: int -> int, long -> int64_t, float, double,
+   Tensor * -> the tensor's device pointer. */
+#define cuda_arg(x)                                                                             \
+    _Generic((x),                                                                               \
+        Tensor *: cuda_arg_tensor, _Bool: cuda_arg_bool,                                        \
+        char: cuda_arg_i32, signed char: cuda_arg_i32, short: cuda_arg_i32, int: cuda_arg_i32,  \
+        unsigned char: cuda_arg_i32, unsigned short: cuda_arg_i32, unsigned: cuda_arg_i32,      \
+        long: cuda_arg_i64, long long: cuda_arg_i64, unsigned long: cuda_arg_i64,               \
+        unsigned long long: cuda_arg_i64, float: cuda_arg_f32, double: cuda_arg_f64,            \
+        default: cuda_arg_ptr)(x)
+
+/* Runs a kernel compiled by cuda_compile on the GPU of its tensor arguments (which must share
+   one; the first GPU when there are none), with shared_bytes of dynamic shared memory. The
+   arguments' number and sizes are checked against the kernel's parameters. Kernels run in
+   order with ctorch's ops; cuda_synchronize waits for them. */
+void cuda_launch_args(const char *kernel, CudaDim grid, CudaDim block, size_t shared_bytes,
+                      int nargs, const CudaArg *args);
+/* cuda_launch("saxpy", cuda_dim(blocks), cuda_dim(256), x, y, 2.0f, n): 1 to 12 arguments,
+   each converted by cuda_arg. */
+#define cuda_launch(kernel, grid, block, ...)                                                   \
+    cuda_launch_args((kernel), (grid), (block), 0, CUDA_NARG_(__VA_ARGS__),                     \
+                     (CudaArg[]){CUDA_MAP_(CUDA_NARG_(__VA_ARGS__), __VA_ARGS__)})
+#define CUDA_NARG_(...) CUDA_NARG_N_(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define CUDA_NARG_N_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) N
+#define CUDA_MAP_(n, ...) CUDA_MAP_CAT_(CUDA_MAP_, n)(__VA_ARGS__)
+#define CUDA_MAP_CAT_(a, b) CUDA_MAP_CAT2_(a, b)
+#define CUDA_MAP_CAT2_(a, b) a##b
+#define CUDA_MAP_1(a) cuda_arg(a)
+#define CUDA_MAP_2(a, ...) cuda_arg(a), CUDA_MAP_1(__VA_ARGS__)
+#define CUDA_MAP_3(a, ...) cuda_arg(a), CUDA_MAP_2(__VA_ARGS__)
+#define CUDA_MAP_4(a, ...) cuda_arg(a), CUDA_MAP_3(__VA_ARGS__)
+#define CUDA_MAP_5(a, ...) cuda_arg(a), CUDA_MAP_4(__VA_ARGS__)
+#define CUDA_MAP_6(a, ...) cuda_arg(a), CUDA_MAP_5(__VA_ARGS__)
+#define CUDA_MAP_7(a, ...) cuda_arg(a), CUDA_MAP_6(__VA_ARGS__)
+#define CUDA_MAP_8(a, ...) cuda_arg(a), CUDA_MAP_7(__VA_ARGS__)
+#define CUDA_MAP_9(a, ...) cuda_arg(a), CUDA_MAP_8(__VA_ARGS__)
+#define CUDA_MAP_10(a, ...) cuda_arg(a), CUDA_MAP_9(__VA_ARGS__)
+#define CUDA_MAP_11(a, ...) cuda_arg(a), CUDA_MAP_10(__VA_ARGS__)
+#define CUDA_MAP_12(a, ...) cuda_arg(a), CUDA_MAP_11(__VA_ARGS__)
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,8 @@
  */
 #include <math.h>
 
-#include "backend.h"
+#include "autograd.h"
+#include "grad.h"
 
 /* 0: bool, 1: integer, 2: floating — PyTorch promotes by category first. */
 static int category(DType d) { return d == T_BOOL ? 0 : t_dtype_is_floating(d) ? 2 : 1; }
@@ -18,9 +19,13 @@ static DType result_type(const Tensor *a, const Tensor *b) {
     return category(zero->dtype) > category(dim->dtype) ? zero->dtype : dim->dtype;
 }
 
-/* x as a view with exactly shape (broadcast), in dtype. */
+/* x as a view with exactly shape (broadcast), in dtype: an internal operand, so nothing is
+   recorded for autograd (the op records itself against the user's tensors). */
 static Tensor *operand(Tensor *x, DType dtype, Shape shape) {
-    return t_expand_shape(t_to_dtype(x, dtype), shape);
+    bool grad_mode = t_no_grad_enter_();
+    Tensor *r = t_expand_shape(t_to_dtype(x, dtype), shape);
+    t_no_grad_exit_(grad_mode);
+    return r;
 }
 
 /* True when x's elements exactly tile its storage span in some dim order (no gaps, no
@@ -79,8 +84,11 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
                 "logical operations instead", name);
     if (op == B_POW && ct == T_BOOL) ct = T_I64;
     Shape shape = t_broadcast_shapes(name, t_shape_of(a), t_shape_of(b));
-    Tensor *out;
+    Tensor *out, *grad_a = a;
     if (inplace) {
+        t_ag_check_inplace(name, a);
+        /* the op's gradient may need a's old values: keep them, linked to a's history */
+        if (t_ag_needed(2, (Tensor *[]){a, b})) grad_a = t_clone(a);
         check_inplace_cast(name, ct, a->dtype);
         Shape as = t_shape_of(a);
         if (as.ndim != shape.ndim || t_numel(a) != t_shape_numel(name, shape))
@@ -94,6 +102,7 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
     Tensor *x = operand(a, ct, shape), *y = operand(b, ct, shape);
     t_backend(a->device)->binary(op, out, x, y);
     if (inplace) bump_version(a);
+    t_grad_record_binary(op, out, grad_a, b);
     return out;
 }
 
@@ -140,16 +149,19 @@ Tensor *t_ge_s(Tensor *a, double s) { return binary("t_ge_s", B_GE, a, scalar_li
 static Tensor *unary(const char *name, UnaryOp op, Tensor *x, DType dtype, double p0, double p1,
                      bool inplace) {
     t_check_alive(name, x);
-    Tensor *out;
+    Tensor *out, *grad_x = x;
     if (inplace) {
+        t_ag_check_inplace(name, x);
+        if (t_ag_needed(1, &x)) grad_x = t_clone(x); /* old values, for the gradient */
         check_inplace_cast(name, dtype, x->dtype);
         dtype = x->dtype;
         out = x;
     } else {
         out = new_output(t_shape_of(x), dtype, x);
     }
-    t_backend(x->device)->unary(op, out, t_to_dtype(x, dtype), p0, p1);
+    t_backend(x->device)->unary(op, out, operand(x, dtype, t_shape_of(x)), p0, p1);
     if (inplace) bump_version(x);
+    t_grad_record_unary(op, out, grad_x, p0, p1);
     return out;
 }
 
@@ -255,15 +267,18 @@ Tensor *t_where(Tensor *cond, Tensor *a, Tensor *b) {
     shape = t_broadcast_shapes("t_where", t_shape_of(cond), shape);
     DType dt = result_type(a, b);
     Tensor *out = new_output(shape, dt, a);
-    t_backend(a->device)->where(out, t_expand_shape(cond, shape), operand(a, dt, shape),
+    t_backend(a->device)->where(out, operand(cond, T_BOOL, shape), operand(a, dt, shape),
                                 operand(b, dt, shape));
+    t_grad_record_where(out, cond, a, b);
     return out;
 }
 
 Tensor *t_fill_(Tensor *x, double value) {
     t_check_alive("t_fill_", x);
+    t_ag_check_inplace("t_fill_", x);
     t_backend(x->device)->fill(x, value);
     bump_version(x);
+    t_grad_record_fill(x);
     return x;
 }
 
@@ -273,8 +288,9 @@ Tensor *t_copy_(Tensor *dst, Tensor *src) {
     t_check_alive("t_copy_", dst);
     t_check_alive("t_copy_", src);
     t_check_same_device("t_copy_", dst, src);
-    Tensor *s = t_expand_shape(src, t_shape_of(dst));
-    t_backend(dst->device)->copy(dst, s);
+    t_ag_check_inplace("t_copy_", dst);
+    t_backend(dst->device)->copy(dst, operand(src, src->dtype, t_shape_of(dst)));
     bump_version(dst);
+    t_grad_record_copy(dst, src);
     return dst;
 }

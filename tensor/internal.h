@@ -36,6 +36,7 @@ struct Tensor {
     struct Node *grad_fn;
     int output_nr;              /* which output of grad_fn this tensor is */
     Tensor *base;               /* the tensor this one is a view of, or NULL */
+    struct Node *grad_acc;      /* a leaf's AccumulateGrad node, made when first needed */
 };
 
 /* ---- allocation (alloc.c) ---- */
@@ -113,8 +114,5 @@ TElemFormat t_elem_format(const Tensor *x);
 /* The text of the element at off elements from t_ptr(x), not padded to f->width
    (collected memory). */
 const char *t_elem_text(const TElemFormat *f, const Tensor *x, int64_t off);
-/* The name PyTorch shows for x's grad_fn ("AddBackward0"), or NULL for a leaf; autograd
-   defines it, and t_str prints ", grad_fn=<...>" only when it is linked in. */
-const char *t_grad_fn_name_or_null_(const Tensor *x);
 
 #endif /* CTORCH_INTERNAL_H */

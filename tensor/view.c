@@ -1,6 +1,7 @@
 /* view.c — views that share storage (view, permute, select, slice, expand, ...), and the
    copies that make a view contiguous or change its dtype or device. */
-#include "backend.h"
+#include "autograd.h"
+#include "grad.h"
 
 /* Resolves one -1 in shape against numel, checking the product matches. */
 static Shape infer_shape(const char *op, const Tensor *x, Shape shape) {
@@ -75,22 +76,23 @@ Tensor *t_view_shape(Tensor *x, Shape shape) {
         t_raise(T_ERR_SHAPE, "t_view: a tensor of shape %s with strides %s cannot be viewed as "
                 "%s; use t_reshape, which copies", t_shape_str(t_shape_of(x)),
                 t_shape_str(t_strides(x)), t_shape_str(shape));
-    return t_make_view(x, shape.ndim, shape.d, stride, x->offset);
+    Tensor *out = t_make_view(x, shape.ndim, shape.d, stride, x->offset);
+    t_grad_record_view(V_RESHAPE, "ViewBackward0", out, x, shape, 0, 0, 0);
+    return out;
 }
 
 Tensor *t_reshape_shape(Tensor *x, Shape shape) {
     t_check_alive("t_reshape", x);
     shape = infer_shape("t_reshape", x, shape);
     int64_t stride[T_MAX_DIMS];
-    if (view_strides(x, shape, stride)) return t_make_view(x, shape.ndim, shape.d, stride, x->offset);
-    return t_view_shape(t_contiguous(x), shape);
+    if (!view_strides(x, shape, stride)) return t_view_shape(t_clone(x), shape);
+    Tensor *out = t_make_view(x, shape.ndim, shape.d, stride, x->offset);
+    t_grad_record_view(V_RESHAPE, "ViewBackward0", out, x, shape, 0, 0, 0);
+    return out;
 }
 
-Tensor *t_permute_shape(Tensor *x, Shape dims) {
-    t_check_alive("t_permute", x);
-    if (dims.ndim != x->ndim)
-        t_raise(T_ERR_SHAPE, "t_permute: %d dims given for a tensor with %d dims (shape %s)",
-                dims.ndim, x->ndim, t_shape_str(t_shape_of(x)));
+/* x's dims reordered, recorded for autograd under the given name. */
+static Tensor *permute_as(const char *name, Tensor *x, Shape dims) {
     int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
     bool seen[T_MAX_DIMS] = {false};
     for (int i = 0; i < dims.ndim; i++) {
@@ -98,10 +100,21 @@ Tensor *t_permute_shape(Tensor *x, Shape dims) {
         if (seen[d]) t_raise(T_ERR_VALUE, "t_permute: dim %d appears twice in %s", d,
                              t_shape_str(dims));
         seen[d] = true;
+        dims.d[i] = d;
         size[i] = x->size[d];
         stride[i] = x->stride[d];
     }
-    return t_make_view(x, x->ndim, size, stride, x->offset);
+    Tensor *out = t_make_view(x, x->ndim, size, stride, x->offset);
+    t_grad_record_view(V_PERMUTE, name, out, x, dims, 0, 0, 0);
+    return out;
+}
+
+Tensor *t_permute_shape(Tensor *x, Shape dims) {
+    t_check_alive("t_permute", x);
+    if (dims.ndim != x->ndim)
+        t_raise(T_ERR_SHAPE, "t_permute: %d dims given for a tensor with %d dims (shape %s)",
+                dims.ndim, x->ndim, t_shape_str(t_shape_of(x)));
+    return permute_as("PermuteBackward0", x, dims);
 }
 
 Tensor *t_transpose(Tensor *x, int dim0, int dim1) {
@@ -112,7 +125,7 @@ Tensor *t_transpose(Tensor *x, int dim0, int dim1) {
     int a = t_check_dim("t_transpose", dim0, x->ndim), b = t_check_dim("t_transpose", dim1, x->ndim);
     perm.d[a] = b;
     perm.d[b] = a;
-    return t_permute_shape(x, perm);
+    return permute_as("TransposeBackward0", x, perm);
 }
 
 Tensor *t_T(Tensor *x) {
@@ -133,7 +146,9 @@ Tensor *t_select(Tensor *x, int dim, int64_t index) {
     int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
     for (int i = 0, j = 0; i < x->ndim; i++)
         if (i != d) size[j] = x->size[i], stride[j++] = x->stride[i];
-    return t_make_view(x, x->ndim - 1, size, stride, x->offset + index * x->stride[d]);
+    Tensor *out = t_make_view(x, x->ndim - 1, size, stride, x->offset + index * x->stride[d]);
+    t_grad_record_view(V_SELECT, "SelectBackward0", out, x, T_SHAPE(), d, index, 0);
+    return out;
 }
 
 Tensor *t_slice(Tensor *x, int dim, int64_t start, int64_t end, int64_t step) {
@@ -150,7 +165,9 @@ Tensor *t_slice(Tensor *x, int dim, int64_t start, int64_t end, int64_t step) {
     for (int i = 0; i < x->ndim; i++) size[i] = x->size[i], stride[i] = x->stride[i];
     size[d] = (end - start + step - 1) / step;
     stride[d] = x->stride[d] * step;
-    return t_make_view(x, x->ndim, size, stride, x->offset + start * x->stride[d]);
+    Tensor *out = t_make_view(x, x->ndim, size, stride, x->offset + start * x->stride[d]);
+    t_grad_record_view(V_SLICE, "SliceBackward0", out, x, T_SHAPE(), d, start, step);
+    return out;
 }
 
 Tensor *t_narrow(Tensor *x, int dim, int64_t start, int64_t length) {
@@ -197,7 +214,9 @@ Tensor *t_expand_shape(Tensor *x, Shape shape) {
                     t_shape_str(t_shape_of(x)), t_shape_str(shape));
         }
     }
-    return t_make_view(x, shape.ndim, size, stride, x->offset);
+    Tensor *out = t_make_view(x, shape.ndim, size, stride, x->offset);
+    t_grad_record_view(V_EXPAND, "ExpandBackward0", out, x, shape, 0, 0, 0);
+    return out;
 }
 
 Tensor *t_expand_as(Tensor *x, const Tensor *y) { return t_expand_shape(x, t_shape_of(y)); }
@@ -217,7 +236,9 @@ Tensor *t_unsqueeze(Tensor *x, int dim) {
             stride[i] = x->stride[j++];
         }
     }
-    return t_make_view(x, x->ndim + 1, size, stride, x->offset);
+    Tensor *out = t_make_view(x, x->ndim + 1, size, stride, x->offset);
+    t_grad_record_view(V_UNSQUEEZE, "UnsqueezeBackward0", out, x, T_SHAPE(), d, 0, 0);
+    return out;
 }
 
 Tensor *t_squeeze(Tensor *x) {
@@ -226,18 +247,21 @@ Tensor *t_squeeze(Tensor *x) {
     int n = 0;
     for (int i = 0; i < x->ndim; i++)
         if (x->size[i] != 1) size[n] = x->size[i], stride[n++] = x->stride[i];
-    return t_make_view(x, n, size, stride, x->offset);
+    Tensor *out = t_make_view(x, n, size, stride, x->offset);
+    t_grad_record_view(V_SQUEEZE, "SqueezeBackward0", out, x, T_SHAPE(), 0, 0, 0);
+    return out;
 }
 
 Tensor *t_squeeze_dim(Tensor *x, int dim) {
     t_check_alive("t_squeeze_dim", x);
-    if (x->ndim == 0) return t_make_view(x, 0, NULL, NULL, x->offset);
-    int d = t_check_dim("t_squeeze_dim", dim, x->ndim);
-    if (x->size[d] != 1) return t_make_view(x, x->ndim, x->size, x->stride, x->offset);
+    int d = x->ndim ? t_check_dim("t_squeeze_dim", dim, x->ndim) : 0;
     int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
-    for (int i = 0, j = 0; i < x->ndim; i++)
-        if (i != d) size[j] = x->size[i], stride[j++] = x->stride[i];
-    return t_make_view(x, x->ndim - 1, size, stride, x->offset);
+    int n = 0;
+    for (int i = 0; i < x->ndim; i++)
+        if (i != d || x->size[i] != 1) size[n] = x->size[i], stride[n++] = x->stride[i];
+    Tensor *out = t_make_view(x, n, size, stride, x->offset);
+    t_grad_record_view(V_SQUEEZE, "SqueezeBackward1", out, x, T_SHAPE(), 0, 0, 0);
+    return out;
 }
 
 Tensor *t_flatten_range(Tensor *x, int start_dim, int end_dim) {
@@ -262,6 +286,7 @@ Tensor *t_clone(Tensor *x) {
     t_check_alive("t_clone", x);
     Tensor *out = t_new(t_shape_of(x), x->dtype, x->device);
     t_backend(x->device)->copy(out, x);
+    t_grad_record_identity("CloneBackward0", out, x);
     return out;
 }
 
@@ -271,14 +296,21 @@ Tensor *t_to_dtype(Tensor *x, DType dtype) {
     if (x->dtype == dtype) return x;
     Tensor *out = t_new(t_shape_of(x), dtype, x->device);
     t_backend(x->device)->copy(out, x);
+    t_grad_record_identity("ToCopyBackward0", out, x);
     return out;
 }
 
 Tensor *t_to(Tensor *x, Device device) {
     t_check_alive("t_to", x);
     if (x->device == device) return x;
-    t_backend(device == T_CPU ? x->device : device); /* raises when CUDA is missing */
-    t_raise(T_ERR_DEVICE, "t_to: copies between %s and %s need the CUDA backend",
-            t_device_name(x->device), t_device_name(device));
-    return NULL;
+    if (x->device != T_CPU && device != T_CPU) /* between GPUs: through the host */
+        return t_to(t_to(x, T_CPU), device);
+    const Backend *gpu = t_backend(device == T_CPU ? x->device : device); /* raises without CUDA */
+    Tensor *src = t_contiguous(x);
+    Tensor *out = t_new(t_shape_of(x), x->dtype, device);
+    size_t nbytes = (size_t)t_numel(x) * t_dtype_size(x->dtype);
+    if (nbytes == 0) return out;
+    if (device == T_CPU) gpu->to_host(t_ptr(out), t_ptr(src), nbytes, x->device);
+    else gpu->to_device(t_ptr(out), t_ptr(src), nbytes, device);
+    return out;
 }
