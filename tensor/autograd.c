@@ -64,7 +64,7 @@ static void accumulate_backward(Node *n, Tensor *g, Tensor **grad_in) {
     if (!v->grad) {
         /* the first gradient is copied, so later accumulation never writes into a tensor
            that another part of the graph still holds */
-        v->grad = t_contiguous(g) == g ? t_clone(g) : t_contiguous(g);
+        v->grad = t_clone(g);
     } else {
         t_add_(v->grad, g);
     }
@@ -303,18 +303,12 @@ void t_backward_opts(Tensor *y, BackwardOpts opts) {
                 "grad_fn (did you call t_requires_grad_ on the inputs, and compute it outside "
                 "T_NO_GRAD?)");
     Tensor *g0 = initial_grad(y, opts.grad);
-    Node *root = y->grad_fn ? y->grad_fn : accumulator(y);
-    bool prev = t_no_grad_enter_();
     Graph graph = {.pass = ++passes};
-    T_TRY {
-        graph_collect(&graph, root);
-        graph.grad[0] = g0;
-        heap_push(&graph, 0);
-        graph_run(&graph, opts.retain_graph);
-    } T_CATCH(err) {
-        t_no_grad_exit_(prev); /* a failed backward must not leave grad mode off */
-        t_raise_error(err);
-    }
+    graph_collect(&graph, y->grad_fn ? y->grad_fn : accumulator(y));
+    graph.grad[0] = g0;
+    heap_push(&graph, 0);
+    bool prev = t_no_grad_enter_(); /* an error restores it: see t_raise_error */
+    graph_run(&graph, opts.retain_graph);
     t_no_grad_exit_(prev);
 }
 

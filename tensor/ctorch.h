@@ -119,6 +119,7 @@ typedef struct TTry {
     sigjmp_buf jb;
     struct TTry *prev;
     TError err;
+    bool grad_mode; /* restored when an error lands here, so T_NO_GRAD cannot leak out */
 } TTry;
 
 TTry *t_try_push_(TTry *h);
@@ -512,7 +513,8 @@ void t_set_grad_enabled(bool enabled);
 bool t_no_grad_enter_(void);
 bool t_no_grad_exit_(bool previous);
 /* T_NO_GRAD { ... }: the block runs with grad mode off (torch.no_grad()). Do not return or
-   jump out of the block; an error raised inside is fine (the cell resets grad mode). */
+   jump out of the block; an error raised inside is fine (the handler that catches it, a
+   T_TRY or the cell, gets back the grad mode it had). */
 #define T_NO_GRAD                                                                               \
     for (bool t_ng_prev_ = t_no_grad_enter_(), t_ng_once_ = true; t_ng_once_;                   \
          t_ng_once_ = t_no_grad_exit_(t_ng_prev_))

@@ -40,6 +40,7 @@ TTry *t_try_push_(TTry *h) {
     h->err.kind = T_ERR_RUNTIME;
     h->err.message[0] = '\0';
     h->err.code = 0;
+    h->grad_mode = t_is_grad_enabled();
     handler_top = h;
     return h;
 }
@@ -62,6 +63,7 @@ void t_raise_error(const TError *err) {
     }
     handler_top = h->prev;
     if (&h->err != err) h->err = *err;
+    t_set_grad_enabled(h->grad_mode);
     siglongjmp(h->jb, 1);
 }
 

@@ -22,4 +22,20 @@ typedef enum ViewKind {
 void t_grad_record_view(ViewKind kind, const char *name, Tensor *out, Tensor *x, Shape param,
                         int64_t i0, int64_t i1, int64_t i2);
 
+/* Reductions and softmax (grad_reduce.c). dim < 0: a full reduction. mean: op is R_SUM
+   divided by the count. indices: max/min along dim's positions. */
+void t_grad_record_reduce(ReduceOp op, bool mean, Tensor *out, Tensor *x, int dim, bool keepdim,
+                          Tensor *indices);
+void t_grad_record_softmax(Tensor *out, Tensor *x, int dim, bool log);
+
+/* Matrix product (grad_linalg.c). */
+void t_grad_record_matmul(Tensor *out, Tensor *a, Tensor *b);
+
+/* Indexing and joining (grad_index.c). parts of t_cat: at most AG_MAX_INPUTS. */
+void t_grad_record_index_select(Tensor *out, Tensor *x, int dim, Tensor *index);
+void t_grad_record_gather(Tensor *out, Tensor *x, int dim, Tensor *index);
+void t_grad_record_scatter(Tensor *out, Tensor *x, int dim, Tensor *index, Tensor *src, bool add);
+void t_grad_record_masked_fill(Tensor *out, Tensor *x, Tensor *mask);
+void t_grad_record_cat(Tensor *out, TensorList parts, int dim);
+
 #endif

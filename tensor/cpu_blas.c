@@ -1,0 +1,117 @@
+/*
+ * cpu_blas.c — the CPU's matrix product: float32 and float64 through OpenBLAS (sgemm, dgemm),
+ * integer dtypes by plain loops. Operands are [batch, m, k] @ [batch, k, n]; each matrix may
+ * be row-major (rows possibly padded) or the transpose of one, which BLAS reads in place.
+ */
+#include <cblas.h>
+#include <limits.h>
+#include <string.h>
+
+#include "cpu.h"
+
+/* Multiply-adds below which integer batches stay on one thread. */
+enum { INT_PARALLEL_MIN_MACS = 1 << 16 };
+
+/* How BLAS reads one matrix: transposed or not, and its leading dimension. */
+typedef struct BlasMat {
+    bool trans;
+    int64_t ld;
+} BlasMat;
+
+/* Finds how BLAS can read a rows x cols matrix with strides rs, cs (in elements): row-major
+   with ld = rs, or transposed with ld = cs. False when it is neither (the op copies it). Size-1
+   dims put no constraint on their stride. */
+static bool blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, BlasMat *m) {
+    int64_t min_ld_rows = cols > 1 ? cols : 1, min_ld_cols = rows > 1 ? rows : 1;
+    if ((cols == 1 || cs == 1) && (rows == 1 || rs >= min_ld_rows)) {
+        m->trans = false;
+        m->ld = rows == 1 || rs < min_ld_rows ? min_ld_rows : rs;
+        return true;
+    }
+    if ((rows == 1 || rs == 1) && (cols == 1 || cs >= min_ld_cols)) {
+        m->trans = true;
+        m->ld = cols == 1 || cs < min_ld_cols ? min_ld_cols : cs;
+        return true;
+    }
+    return false;
+}
+
+/* out[i][j] = sum_p a[i][p] * b[p][j] for one integer matrix pair, walking strides; the inner
+   loop runs along b's row and out's row, which vectorizes when b is row-major. */
+#define DEFINE_INT_MATMUL(NAME, T)                                                              \
+    static void NAME(T *out, const T *a, const T *b, int64_t m, int64_t k, int64_t n,          \
+                     int64_t ars, int64_t acs, int64_t brs, int64_t bcs) {                      \
+        for (int64_t i = 0; i < m; i++) {                                                       \
+            T *row = out + i * n;                                                               \
+            for (int64_t j = 0; j < n; j++) row[j] = 0;                                         \
+            for (int64_t p = 0; p < k; p++) {                                                   \
+                T av = a[i * ars + p * acs];                                                    \
+                const T *br = b + p * brs;                                                      \
+                for (int64_t j = 0; j < n; j++) row[j] += av * br[j * bcs];                     \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+DEFINE_INT_MATMUL(matmul_i64, int64_t)
+DEFINE_INT_MATMUL(matmul_i32, int32_t)
+DEFINE_INT_MATMUL(matmul_u8, unsigned char)
+
+/* One float32 or float64 product through BLAS: C (m x n, row-major) = A (m x k) @ B (k x n). */
+static void gemm(DType dtype, void *c, const void *a, BlasMat la, const void *b, BlasMat lb,
+                 int64_t m, int64_t k, int64_t n) {
+    enum CBLAS_TRANSPOSE ta = la.trans ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = lb.trans ? CblasTrans : CblasNoTrans;
+    if (dtype == T_F32)
+        cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, a, (int)la.ld, b,
+                    (int)lb.ld, 0.0f, c, (int)n);
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, a, (int)la.ld, b,
+                    (int)lb.ld, 0.0, c, (int)n);
+}
+
+void cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b, int64_t batch,
+                int64_t a_batch_stride, int64_t b_batch_stride) {
+    if (a->ndim != 3 || b->ndim != 3 || out->ndim != 3)
+        t_raise(T_ERR_SHAPE, "cpu_matmul: expected [batch, m, k] and [batch, k, n] operands, "
+                "got %s and %s", t_shape_str(t_shape_of(a)), t_shape_str(t_shape_of(b)));
+    if (a->dtype != b->dtype || a->dtype != out->dtype)
+        t_raise(T_ERR_DTYPE, "cpu_matmul: operands of %s and %s into %s", t_dtype_name(a->dtype),
+                t_dtype_name(b->dtype), t_dtype_name(out->dtype));
+    int64_t m = a->size[1], k = a->size[2], n = b->size[2];
+    if (batch == 0 || m == 0 || n == 0) return;
+    size_t es = t_dtype_size(out->dtype);
+    char *o = t_ptr(out);
+    if (k == 0) {
+        memset(o, 0, (size_t)(batch * m * n) * es); /* an empty sum is zero */
+        return;
+    }
+    const char *pa = t_ptr(a), *pb = t_ptr(b);
+    int64_t ars = a->stride[1], acs = a->stride[2], brs = b->stride[1], bcs = b->stride[2];
+    if (out->dtype == T_F32 || out->dtype == T_F64) {
+        BlasMat la = {false, 0}, lb = {false, 0};
+        if (!blas_layout(m, k, ars, acs, &la) || !blas_layout(k, n, brs, bcs, &lb))
+            t_raise(T_ERR_VALUE, "cpu_matmul: operands must be row-major or transposed "
+                    "matrices (strides [%lld, %lld] and [%lld, %lld])", (long long)ars,
+                    (long long)acs, (long long)brs, (long long)bcs);
+        if (m > INT_MAX || n > INT_MAX || k > INT_MAX || la.ld > INT_MAX || lb.ld > INT_MAX)
+            t_raise(T_ERR_VALUE, "cpu_matmul: matrices of %lld x %lld and %lld x %lld exceed "
+                    "BLAS's int sizes", (long long)m, (long long)k, (long long)k, (long long)n);
+        for (int64_t i = 0; i < batch; i++)
+            gemm(out->dtype, o + (size_t)(i * m * n) * es, pa + (size_t)(i * a_batch_stride) * es,
+                 la, pb + (size_t)(i * b_batch_stride) * es, lb, m, k, n);
+        return;
+    }
+    if (out->dtype != T_I64 && out->dtype != T_I32 && out->dtype != T_U8)
+        t_raise(T_ERR_DTYPE, "cpu_matmul: %s matrices are not supported", t_dtype_name(out->dtype));
+#pragma omp parallel for schedule(static) if (batch > 1 && batch * m * n * k >= INT_PARALLEL_MIN_MACS)
+    for (int64_t i = 0; i < batch; i++) {
+        char *oc = o + (size_t)(i * m * n) * es;
+        const char *ac = pa + (size_t)(i * a_batch_stride) * es;
+        const char *bc = pb + (size_t)(i * b_batch_stride) * es;
+        switch (out->dtype) {
+        case T_I64: matmul_i64((void *)oc, (const void *)ac, (const void *)bc, m, k, n, ars, acs, brs, bcs); break;
+        case T_I32: matmul_i32((void *)oc, (const void *)ac, (const void *)bc, m, k, n, ars, acs, brs, bcs); break;
+        default: matmul_u8((void *)oc, (const void *)ac, (const void *)bc, m, k, n, ars, acs, brs, bcs); break;
+        }
+    }
+}
