@@ -170,7 +170,7 @@ void cpu_binary(BinaryOp op, Tensor *out, const Tensor *a, const Tensor *b) {
     UNARY_LOOP(neg_##SUF, T, -x)                                                               \
     UNARY_LOOP(abs_##SUF, T, x < 0 ? -x : x)                                                   \
     UNARY_LOOP(relu_##SUF, T, x > 0 ? x : (x != x ? x : 0))                                    \
-    UNARY_LOOP(clamp_##SUF, T, x != x ? x : x < c0 ? c0 : x > c1 ? c1 : x)                     \
+    UNARY_LOOP(clamp_##SUF, T, x != x ? x : (x < c0 ? c0 : x) > c1 ? c1 : (x < c0 ? c0 : x))   \
     UNARY_LOOP(adds_##SUF, T, x + c0)                                                          \
     UNARY_LOOP(muls_##SUF, T, x * c0)                                                          \
     UNARY_LOOP(divs_##SUF, T, x / c0)                                                          \
@@ -198,16 +198,17 @@ UNARY_LOOP(relu_i64, int64_t, x < 0 ? 0 : x)
 UNARY_LOOP(relu_i32, int32_t, x < 0 ? 0 : x)
 UNARY_LOOP(identity_u8, uint8_t, x) /* abs and relu of unsigned values */
 
-/* Clamping integers: the bounds are kept as doubles and compared after conversion, so that
-   infinite or out-of-range bounds mean "no bound" instead of undefined conversions. */
+/* Clamping integers: the bounds are whole numbers (the op layer computes in float otherwise)
+   kept as doubles, so that infinite bounds mean "no bound" instead of undefined conversions.
+   The high bound is applied last, so lo > hi gives hi, as in PyTorch. */
 #define INT_CLAMP_LOOP(NAME, T)                                                                 \
     static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
         const Params *pr = ctx;                                                                 \
         char *po = p[0], *pa = p[1];                                                            \
         for (int64_t i = 0; i < n; i++, po += s[0], pa += s[1]) {                               \
             T x = *(const T *)pa;                                                               \
-            if ((double)x < pr->p0) x = (T)ceil(pr->p0);                                        \
-            if ((double)x > pr->p1) x = (T)floor(pr->p1);                                       \
+            if ((double)x < pr->p0) x = (T)pr->p0;                                              \
+            if ((double)x > pr->p1) x = (T)pr->p1;                                              \
             *(T *)po = x;                                                                       \
         }                                                                                       \
     }

@@ -5,22 +5,34 @@
 
 #include "backend.h"
 
-Tensor *t_empty_shape(Shape shape, DType dtype) { return t_new(shape, dtype, T_CPU); }
+/* A new CPU tensor, with shape and dtype checked in the name of op. */
+static Tensor *make(const char *op, Shape shape, DType dtype) {
+    if ((unsigned)dtype >= T_NDTYPES) t_raise(T_ERR_DTYPE, "%s: unknown dtype %d", op, (int)dtype);
+    t_shape_numel(op, shape);
+    return t_new(shape, dtype, T_CPU);
+}
 
-Tensor *t_full_shape(Shape shape, double value, DType dtype) {
-    Tensor *t = t_new(shape, dtype, T_CPU);
+/* A new CPU tensor filled with value. */
+static Tensor *filled(const char *op, Shape shape, double value, DType dtype) {
+    Tensor *t = make(op, shape, dtype);
     t_backend(T_CPU)->fill(t, value);
     return t;
 }
 
-Tensor *t_zeros_shape(Shape shape, DType dtype) { return t_full_shape(shape, 0, dtype); }
-Tensor *t_ones_shape(Shape shape, DType dtype) { return t_full_shape(shape, 1, dtype); }
+Tensor *t_empty_shape(Shape shape, DType dtype) { return make("t_empty", shape, dtype); }
+Tensor *t_full_shape(Shape shape, double value, DType dtype) {
+    return filled("t_full", shape, value, dtype);
+}
+Tensor *t_zeros_shape(Shape shape, DType dtype) { return filled("t_zeros", shape, 0, dtype); }
+Tensor *t_ones_shape(Shape shape, DType dtype) { return filled("t_ones", shape, 1, dtype); }
 
 /* A tensor of random numbers of the given kind on device. */
 static Tensor *random_tensor(const char *op, Shape shape, DType dtype, Device device,
                              RandomKind kind, double p0, double p1) {
     if (kind != RAND_INT && !t_dtype_is_floating(dtype))
         t_raise(T_ERR_DTYPE, "%s: expected a floating dtype, got %s", op, t_dtype_name(dtype));
+    if ((unsigned)dtype >= T_NDTYPES) t_raise(T_ERR_DTYPE, "%s: unknown dtype %d", op, (int)dtype);
+    t_shape_numel(op, shape);
     Tensor *t = t_new(shape, dtype, device);
     uint64_t seed, offset;
     t_rng_reserve((uint64_t)t_numel(t), &seed, &offset);
@@ -45,7 +57,7 @@ Tensor *t_randint_shape(int64_t low, int64_t high, Shape shape, DType dtype) {
 
 Tensor *t_tensor_shape(const void *data, DType dtype, Shape shape) {
     if (!data) t_raise(T_ERR_VALUE, "t_tensor: data is NULL");
-    Tensor *t = t_new(shape, dtype, T_CPU);
+    Tensor *t = make("t_tensor", shape, dtype);
     memcpy(t->storage->data, data, (size_t)t_numel(t) * t_dtype_size(dtype));
     return t;
 }
@@ -118,12 +130,14 @@ Tensor *t_linspace(double start, double end, int64_t steps) {
     double step = steps > 1 ? (end - start) / (double)(steps - 1) : 0;
     /* Both halves are computed from their own end, as PyTorch does, so the ends are exact. */
     int64_t half = steps / 2;
-    for (int64_t i = 0; i < steps; i++)
+    if (steps == 1) p[0] = start;
+    else for (int64_t i = 0; i < steps; i++)
         p[i] = i < half ? start + step * (double)i : end - step * (double)(steps - 1 - i);
     return t_to_dtype(t, T_F32);
 }
 
 Tensor *t_eye(int64_t n) {
+    if (n < 0) t_raise(T_ERR_VALUE, "t_eye: n must be non-negative, got %lld", (long long)n);
     Tensor *t = t_zeros(n, n);
     float *p = t->storage->data;
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1;

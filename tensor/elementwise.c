@@ -59,6 +59,16 @@ static Tensor *new_output(Shape shape, DType dtype, const Tensor *like) {
     return out;
 }
 
+/* Raises unless every element of x has its own memory: an in-place write through an
+   expanded view would write one location many times. */
+static void check_writable(const char *op, const Tensor *x) {
+    for (int i = 0; i < x->ndim; i++)
+        if (x->stride[i] == 0 && x->size[i] > 1)
+            t_raise(T_ERR_RUNTIME, "%s: unsupported operation: more than one element of the "
+                    "written-to tensor (shape %s, strides %s) refers to a single memory location; "
+                    "t_clone it first", op, t_shape_str(t_shape_of(x)), t_shape_str(t_strides(x)));
+}
+
 /* Records an in-place write to x's storage (autograd checks saved tensors against it). */
 static void bump_version(Tensor *x) { x->storage->version++; }
 
@@ -86,6 +96,7 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
     Shape shape = t_broadcast_shapes(name, t_shape_of(a), t_shape_of(b));
     Tensor *out, *grad_a = a;
     if (inplace) {
+        check_writable(name, a);
         t_ag_check_inplace(name, a);
         /* the op's gradient may need a's old values: keep them, linked to a's history */
         if (t_ag_needed(2, (Tensor *[]){a, b})) grad_a = t_clone(a);
@@ -127,10 +138,20 @@ Tensor *t_pow_(Tensor *a, Tensor *b) { return binary("t_pow_", B_POW, a, b, true
 
 /* ---- comparisons with a scalar: the scalar is a 0-d tensor of a's category ---- */
 
+/* Whether s is a whole number that an integer dtype holds exactly. */
+static bool fits_integer(DType d, double s) {
+    static const double lo[T_NDTYPES] = {[T_I64] = -0x1p63, [T_I32] = INT32_MIN, [T_U8] = 0,
+                                         [T_BOOL] = 0};
+    static const double hi[T_NDTYPES] = {[T_I64] = 0x1p63 - 1024, [T_I32] = INT32_MAX,
+                                         [T_U8] = UINT8_MAX, [T_BOOL] = 1};
+    return s == floor(s) && s >= lo[d] && s <= hi[d];
+}
+
+/* A 0-d tensor holding s for comparing with a: of a's dtype when that holds s exactly,
+   else float64 so the comparison stays exact. */
 static Tensor *scalar_like(const Tensor *a, double s) {
     DType dt = a->dtype;
-    if (!t_dtype_is_floating(dt) && s != floor(s)) dt = T_F32;
-    else if (dt == T_BOOL && s != 0 && s != 1) dt = T_I64;
+    if (!t_dtype_is_floating(dt) && !fits_integer(dt, s)) dt = T_F64;
     Tensor *t = t_scalar_dt(dt, s);
     if (a->device != T_CPU) t = t_to(t, a->device);
     return t;
@@ -151,6 +172,7 @@ static Tensor *unary(const char *name, UnaryOp op, Tensor *x, DType dtype, doubl
     t_check_alive(name, x);
     Tensor *out, *grad_x = x;
     if (inplace) {
+        check_writable(name, x);
         t_ag_check_inplace(name, x);
         if (t_ag_needed(1, &x)) grad_x = t_clone(x); /* old values, for the gradient */
         check_inplace_cast(name, dtype, x->dtype);
@@ -205,11 +227,18 @@ SIGNED_UNARY(neg, U_NEG)
 SIGNED_UNARY(abs, U_ABS)
 SIGNED_UNARY(relu, U_RELU)
 
+/* Integers clamp as integers to whole bounds (infinite ones included); a fractional bound
+   makes the result float32, as a Python float bound does in PyTorch. */
+static DType clamp_dtype(const char *name, DType d, double lo, double hi) {
+    d = signed_dtype(name, d);
+    bool whole = (lo == floor(lo) || isinf(lo)) && (hi == floor(hi) || isinf(hi));
+    return t_dtype_is_floating(d) || whole ? d : T_F32;
+}
 Tensor *t_clamp(Tensor *x, double lo, double hi) {
-    return unary("t_clamp", U_CLAMP, x, signed_dtype("t_clamp", x->dtype), lo, hi, false);
+    return unary("t_clamp", U_CLAMP, x, clamp_dtype("t_clamp", x->dtype, lo, hi), lo, hi, false);
 }
 Tensor *t_clamp_(Tensor *x, double lo, double hi) {
-    return unary("t_clamp_", U_CLAMP, x, signed_dtype("t_clamp_", x->dtype), lo, hi, true);
+    return unary("t_clamp_", U_CLAMP, x, clamp_dtype("t_clamp_", x->dtype, lo, hi), lo, hi, true);
 }
 
 Tensor *t_add_s(Tensor *a, double s) {
@@ -275,6 +304,7 @@ Tensor *t_where(Tensor *cond, Tensor *a, Tensor *b) {
 
 Tensor *t_fill_(Tensor *x, double value) {
     t_check_alive("t_fill_", x);
+    check_writable("t_fill_", x);
     t_ag_check_inplace("t_fill_", x);
     t_backend(x->device)->fill(x, value);
     bump_version(x);
@@ -288,7 +318,12 @@ Tensor *t_copy_(Tensor *dst, Tensor *src) {
     t_check_alive("t_copy_", dst);
     t_check_alive("t_copy_", src);
     t_check_same_device("t_copy_", dst, src);
+    check_writable("t_copy_", dst);
     t_ag_check_inplace("t_copy_", dst);
+    Shape ds = t_shape_of(dst), both = t_broadcast_shapes("t_copy_", ds, t_shape_of(src));
+    if (both.ndim != ds.ndim || t_shape_numel("t_copy_", both) != t_numel(dst))
+        t_raise(T_ERR_SHAPE, "t_copy_: src of shape %s cannot be broadcast to dst's shape %s",
+                t_shape_str(t_shape_of(src)), t_shape_str(ds));
     t_backend(dst->device)->copy(dst, operand(src, src->dtype, t_shape_of(dst)));
     bump_version(dst);
     t_grad_record_copy(dst, src);

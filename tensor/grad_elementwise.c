@@ -83,23 +83,38 @@ void t_grad_record_binary(BinaryOp op, Tensor *out, Tensor *a, Tensor *b) {
 
 /* ---- unary ---- */
 
+/* The saved input and output of a unary node; only the ones its formula uses are saved. */
+static Tensor *saved_x(Node *n) { return t_ag_saved(n, 0); }
+static Tensor *saved_out(Node *n) { return t_ag_saved(n, 1); }
+
 static void unary_backward(Node *n, Tensor *g, Tensor **gi) {
-    Tensor *x = t_ag_saved(n, 0), *out = t_ag_saved(n, 1), *d;
+    Tensor *d;
     double s = n->p[0];
     switch ((UnaryOp)n->ip[0]) {
-    case U_EXP: d = t_mul(g, out); break;
-    case U_LOG: d = t_div(g, x); break;
-    case U_SQRT: d = t_div(g, t_mul_s(out, 2)); break;
-    case U_SIN: d = t_mul(g, t_cos(x)); break;
-    case U_COS: d = t_neg(t_mul(g, t_sin(x))); break;
-    case U_TANH: d = t_mul(g, t_rsub_s(t_mul(out, out), 1)); break;
-    case U_SIGMOID: d = t_mul(g, t_mul(out, t_rsub_s(out, 1))); break;
+    case U_EXP: d = t_mul(g, saved_out(n)); break;
+    case U_LOG: d = t_div(g, saved_x(n)); break;
+    case U_SQRT: d = t_div(g, t_mul_s(saved_out(n), 2)); break;
+    case U_SIN: d = t_mul(g, t_cos(saved_x(n))); break;
+    case U_COS: d = t_neg(t_mul(g, t_sin(saved_x(n)))); break;
+    case U_TANH: {
+        Tensor *out = saved_out(n);
+        d = t_mul(g, t_rsub_s(t_mul(out, out), 1));
+        break;
+    }
+    case U_SIGMOID: {
+        Tensor *out = saved_out(n);
+        d = t_mul(g, t_mul(out, t_rsub_s(out, 1)));
+        break;
+    }
     case U_NEG: d = t_neg(g); break;
-    case U_ABS: /* sign(x), with sign(0) = 0 */
+    case U_ABS: { /* sign(x), with sign(0) = 0 */
+        Tensor *x = saved_x(n);
         d = t_mul(g, t_sub(t_to_dtype(t_gt_s(x, 0), g->dtype), t_to_dtype(t_lt_s(x, 0), g->dtype)));
         break;
-    case U_RELU: d = t_mul(g, t_to_dtype(t_gt_s(out, 0), g->dtype)); break;
+    }
+    case U_RELU: d = t_mul(g, t_to_dtype(t_gt_s(saved_out(n), 0), g->dtype)); break;
     case U_CLAMP: {
+        Tensor *x = saved_x(n);
         Tensor *inside = t_mul(t_to_dtype(t_ge_s(x, n->p[0]), g->dtype),
                                t_to_dtype(t_le_s(x, n->p[1]), g->dtype));
         d = t_mul(g, inside);
@@ -110,11 +125,20 @@ static void unary_backward(Node *n, Tensor *g, Tensor **gi) {
     case U_DIV_S: d = t_div_s(g, s); break;
     case U_RSUB_S: d = t_neg(g); break;
     case U_POW_S:
-        d = s == 0 ? t_zeros_like(g) : t_mul(g, t_mul_s(t_pow_s(x, s - 1), s));
+        d = s == 0 ? t_zeros_like(g) : t_mul(g, t_mul_s(t_pow_s(saved_x(n), s - 1), s));
         break;
     default: t_raise(T_ERR_AUTOGRAD, "%s: no derivative", n->name); return;
     }
     gi[0] = d->dtype == n->in_dtype[0] ? d : t_to_dtype(d, n->in_dtype[0]);
+}
+
+/* What each unary derivative reads: its input, its output, or neither. */
+static bool needs_input(UnaryOp op) {
+    return op == U_LOG || op == U_SIN || op == U_COS || op == U_ABS || op == U_CLAMP ||
+           op == U_POW_S;
+}
+static bool needs_output(UnaryOp op) {
+    return op == U_EXP || op == U_SQRT || op == U_TANH || op == U_SIGMOID || op == U_RELU;
 }
 
 static const char *const unary_names[U_NUNARY] = {
@@ -132,8 +156,8 @@ void t_grad_record_unary(UnaryOp op, Tensor *out, Tensor *x, double p0, double p
     n->ip[0] = op;
     n->p[0] = p0;
     n->p[1] = p1;
-    t_ag_save(n, 0, x);
-    t_ag_save(n, 1, out == x ? t_clone(out) : out);
+    if (needs_input(op)) t_ag_save(n, 0, x);
+    if (needs_output(op)) t_ag_save(n, 1, out == x ? t_clone(out) : out);
     t_ag_set_output(out, n);
 }
 

@@ -25,6 +25,7 @@ int64_t t_numel(const Tensor *x) {
 }
 
 bool t_is_contiguous(const Tensor *x) {
+    if (t_numel(x) == 0) return true; /* nothing to lay out, as PyTorch sees it */
     int64_t expected = 1;
     for (int i = x->ndim - 1; i >= 0; i--) {
         if (x->size[i] == 1) continue;
