@@ -113,10 +113,27 @@ static void iter_range(const Iter *it, CpuLoop loop, const void *ctx, int64_t be
     }
 }
 
+/* Whether every operand is row-major contiguous (so the whole op is one flat row). */
+static bool all_contiguous(const Tensor *const *ops, int nops) {
+    for (int k = 0; k < nops; k++)
+        if (!t_is_contiguous(ops[k])) return false;
+    return true;
+}
+
 void cpu_iter_run(const Tensor *const *ops, int nops, CpuLoop loop, const void *ctx) {
     int64_t numel = 1;
     for (int d = 0; d < ops[0]->ndim; d++) numel *= ops[0]->size[d];
     if (numel == 0) return;
+    if (numel < PARALLEL_MIN_ELEMENTS && all_contiguous(ops, nops)) { /* small and flat */
+        char *ptr[CPU_ITER_MAX_OPS];
+        int64_t stride[CPU_ITER_MAX_OPS];
+        for (int k = 0; k < nops; k++) {
+            ptr[k] = t_ptr(ops[k]);
+            stride[k] = (int64_t)t_dtype_size(ops[k]->dtype);
+        }
+        loop(ptr, stride, numel, ctx);
+        return;
+    }
     Iter it;
     iter_build(&it, ops, nops);
     if (numel < PARALLEL_MIN_ELEMENTS || omp_in_parallel()) {

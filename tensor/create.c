@@ -146,26 +146,29 @@ Tensor *t_eye(int64_t n) {
 
 /* ---- *_like ---- */
 
-static Tensor *like(const Tensor *x) {
-    t_check_alive("t_*_like", x);
+static Tensor *like(const char *op, const Tensor *x) {
+    t_check_alive(op, x);
     return t_new(t_shape_of(x), x->dtype, x->device);
 }
 
-Tensor *t_empty_like(const Tensor *x) { return like(x); }
-
-Tensor *t_full_like(const Tensor *x, double value) {
-    Tensor *t = like(x);
+/* A tensor like x filled with value. */
+static Tensor *filled_like(const char *op, const Tensor *x, double value) {
+    Tensor *t = like(op, x);
     t_backend(t->device)->fill(t, value);
     return t;
 }
 
-Tensor *t_zeros_like(const Tensor *x) { return t_full_like(x, 0); }
-Tensor *t_ones_like(const Tensor *x) { return t_full_like(x, 1); }
+Tensor *t_empty_like(const Tensor *x) { return like("t_empty_like", x); }
+Tensor *t_full_like(const Tensor *x, double value) { return filled_like("t_full_like", x, value); }
+Tensor *t_zeros_like(const Tensor *x) { return filled_like("t_zeros_like", x, 0); }
+Tensor *t_ones_like(const Tensor *x) { return filled_like("t_ones_like", x, 1); }
 
 Tensor *t_rand_like(const Tensor *x) {
+    t_check_alive("t_rand_like", x);
     return random_tensor("t_rand_like", t_shape_of(x), x->dtype, x->device, RAND_UNIFORM, 0, 1);
 }
 
 Tensor *t_randn_like(const Tensor *x) {
+    t_check_alive("t_randn_like", x);
     return random_tensor("t_randn_like", t_shape_of(x), x->dtype, x->device, RAND_NORMAL, 0, 1);
 }

@@ -22,6 +22,11 @@ static DType result_type(const Tensor *a, const Tensor *b) {
 /* x as a view with exactly shape (broadcast), in dtype: an internal operand, so nothing is
    recorded for autograd (the op records itself against the user's tensors). */
 static Tensor *operand(Tensor *x, DType dtype, Shape shape) {
+    if (x->dtype == dtype && x->ndim == shape.ndim) { /* the common case: x as it is */
+        bool same = true;
+        for (int i = 0; i < shape.ndim && same; i++) same = x->size[i] == shape.d[i];
+        if (same) return x;
+    }
     bool grad_mode = t_no_grad_enter_();
     Tensor *r = t_expand_shape(t_to_dtype(x, dtype), shape);
     t_no_grad_exit_(grad_mode);
@@ -69,6 +74,32 @@ static void check_writable(const char *op, const Tensor *x) {
                     "t_clone it first", op, t_shape_str(t_shape_of(x)), t_shape_str(t_strides(x)));
 }
 
+/* The lowest and highest element offsets x reaches in its storage. */
+static void span(const Tensor *x, int64_t *lo, int64_t *hi) {
+    *lo = *hi = x->offset;
+    for (int i = 0; i < x->ndim; i++) {
+        int64_t reach = (x->size[i] - 1) * x->stride[i];
+        if (reach < 0) *lo += reach;
+        else *hi += reach;
+    }
+}
+
+/* Raises when src shares memory with dst in a different arrangement, so that an in-place
+   write could change src's elements before they are read (PyTorch refuses it too). */
+static void check_no_partial_overlap(const char *op, const Tensor *dst, const Tensor *src) {
+    if (dst->storage != src->storage || t_numel(dst) == 0 || t_numel(src) == 0) return;
+    bool same = dst->offset == src->offset && dst->ndim == src->ndim;
+    for (int i = 0; same && i < dst->ndim; i++)
+        same = dst->size[i] == src->size[i] && dst->stride[i] == src->stride[i];
+    if (same) return;
+    int64_t dlo, dhi, slo, shi;
+    span(dst, &dlo, &dhi);
+    span(src, &slo, &shi);
+    if (dlo <= shi && slo <= dhi)
+        t_raise(T_ERR_RUNTIME, "%s: unsupported operation: some elements of the input tensor and "
+                "the written-to tensor refer to a single memory location; t_clone the input first", op);
+}
+
 /* Records an in-place write to x's storage (autograd checks saved tensors against it). */
 static void bump_version(Tensor *x) { x->storage->version++; }
 
@@ -97,6 +128,7 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
     Tensor *out, *grad_a = a;
     if (inplace) {
         check_writable(name, a);
+        check_no_partial_overlap(name, a, b);
         t_ag_check_inplace(name, a);
         /* the op's gradient may need a's old values: keep them, linked to a's history */
         if (t_ag_needed(2, (Tensor *[]){a, b})) grad_a = t_clone(a);
@@ -149,7 +181,8 @@ static bool fits_integer(DType d, double s) {
 
 /* A 0-d tensor holding s for comparing with a: of a's dtype when that holds s exactly,
    else float64 so the comparison stays exact. */
-static Tensor *scalar_like(const Tensor *a, double s) {
+static Tensor *scalar_like(const char *op, const Tensor *a, double s) {
+    t_check_alive(op, a);
     DType dt = a->dtype;
     if (!t_dtype_is_floating(dt) && !fits_integer(dt, s)) dt = T_F64;
     Tensor *t = t_scalar_dt(dt, s);
@@ -157,12 +190,15 @@ static Tensor *scalar_like(const Tensor *a, double s) {
     return t;
 }
 
-Tensor *t_eq_s(Tensor *a, double s) { return binary("t_eq_s", B_EQ, a, scalar_like(a, s), false); }
-Tensor *t_ne_s(Tensor *a, double s) { return binary("t_ne_s", B_NE, a, scalar_like(a, s), false); }
-Tensor *t_lt_s(Tensor *a, double s) { return binary("t_lt_s", B_LT, a, scalar_like(a, s), false); }
-Tensor *t_le_s(Tensor *a, double s) { return binary("t_le_s", B_LE, a, scalar_like(a, s), false); }
-Tensor *t_gt_s(Tensor *a, double s) { return binary("t_gt_s", B_GT, a, scalar_like(a, s), false); }
-Tensor *t_ge_s(Tensor *a, double s) { return binary("t_ge_s", B_GE, a, scalar_like(a, s), false); }
+/* A comparison of a with the scalar s. */
+#define COMPARE_S(fn, OP)                                                                       \
+    Tensor *fn(Tensor *a, double s) { return binary(#fn, OP, a, scalar_like(#fn, a, s), false); }
+COMPARE_S(t_eq_s, B_EQ)
+COMPARE_S(t_ne_s, B_NE)
+COMPARE_S(t_lt_s, B_LT)
+COMPARE_S(t_le_s, B_LE)
+COMPARE_S(t_gt_s, B_GT)
+COMPARE_S(t_ge_s, B_GE)
 
 /* ---- unary ops and scalar arithmetic ---- */
 
@@ -206,8 +242,14 @@ static DType scalar_result(DType d, double s) {
 }
 
 #define FLOAT_UNARY(fn, OP)                                                                     \
-    Tensor *t_##fn(Tensor *x) { return unary("t_" #fn, OP, x, float_dtype(x->dtype), 0, 0, false); } \
-    Tensor *t_##fn##_(Tensor *x) { return unary("t_" #fn "_", OP, x, float_dtype(x->dtype), 0, 0, true); }
+    Tensor *t_##fn(Tensor *x) {                                                                 \
+        t_check_alive("t_" #fn, x);                                                             \
+        return unary("t_" #fn, OP, x, float_dtype(x->dtype), 0, 0, false);                     \
+    }                                                                                           \
+    Tensor *t_##fn##_(Tensor *x) {                                                              \
+        t_check_alive("t_" #fn "_", x);                                                         \
+        return unary("t_" #fn "_", OP, x, float_dtype(x->dtype), 0, 0, true);                  \
+    }
 FLOAT_UNARY(exp, U_EXP)
 FLOAT_UNARY(log, U_LOG)
 FLOAT_UNARY(sqrt, U_SQRT)
@@ -218,9 +260,11 @@ FLOAT_UNARY(sigmoid, U_SIGMOID)
 
 #define SIGNED_UNARY(fn, OP)                                                                    \
     Tensor *t_##fn(Tensor *x) {                                                                 \
+        t_check_alive("t_" #fn, x);                                                             \
         return unary("t_" #fn, OP, x, signed_dtype("t_" #fn, x->dtype), 0, 0, false);          \
     }                                                                                           \
     Tensor *t_##fn##_(Tensor *x) {                                                              \
+        t_check_alive("t_" #fn "_", x);                                                         \
         return unary("t_" #fn "_", OP, x, signed_dtype("t_" #fn "_", x->dtype), 0, 0, true);   \
     }
 SIGNED_UNARY(neg, U_NEG)
@@ -235,38 +279,12 @@ static DType clamp_dtype(const char *name, DType d, double lo, double hi) {
     return t_dtype_is_floating(d) || whole ? d : T_F32;
 }
 Tensor *t_clamp(Tensor *x, double lo, double hi) {
+    t_check_alive("t_clamp", x);
     return unary("t_clamp", U_CLAMP, x, clamp_dtype("t_clamp", x->dtype, lo, hi), lo, hi, false);
 }
 Tensor *t_clamp_(Tensor *x, double lo, double hi) {
+    t_check_alive("t_clamp_", x);
     return unary("t_clamp_", U_CLAMP, x, clamp_dtype("t_clamp_", x->dtype, lo, hi), lo, hi, true);
-}
-
-Tensor *t_add_s(Tensor *a, double s) {
-    return unary("t_add_s", U_ADD_S, a, scalar_result(a->dtype, s), s, 0, false);
-}
-Tensor *t_sub_s(Tensor *a, double s) {
-    return unary("t_sub_s", U_ADD_S, a, scalar_result(a->dtype, s), -s, 0, false);
-}
-Tensor *t_rsub_s(Tensor *a, double s) {
-    return unary("t_rsub_s", U_RSUB_S, a, scalar_result(a->dtype, s), s, 0, false);
-}
-Tensor *t_mul_s(Tensor *a, double s) {
-    return unary("t_mul_s", U_MUL_S, a, scalar_result(a->dtype, s), s, 0, false);
-}
-Tensor *t_div_s(Tensor *a, double s) {
-    return unary("t_div_s", U_DIV_S, a, float_dtype(a->dtype), s, 0, false);
-}
-Tensor *t_add_s_(Tensor *a, double s) {
-    return unary("t_add_s_", U_ADD_S, a, scalar_result(a->dtype, s), s, 0, true);
-}
-Tensor *t_sub_s_(Tensor *a, double s) {
-    return unary("t_sub_s_", U_ADD_S, a, scalar_result(a->dtype, s), -s, 0, true);
-}
-Tensor *t_mul_s_(Tensor *a, double s) {
-    return unary("t_mul_s_", U_MUL_S, a, scalar_result(a->dtype, s), s, 0, true);
-}
-Tensor *t_div_s_(Tensor *a, double s) {
-    return unary("t_div_s_", U_DIV_S, a, float_dtype(a->dtype), s, 0, true);
 }
 
 /* Integer powers need a non-negative whole exponent; anything else computes in float. */
@@ -274,12 +292,25 @@ static DType pow_dtype(DType d, double s) {
     return t_dtype_is_floating(d) || s < 0 || s != floor(s) ? float_dtype(d)
            : d == T_BOOL ? T_I64 : d;
 }
-Tensor *t_pow_s(Tensor *a, double s) {
-    return unary("t_pow_s", U_POW_S, a, pow_dtype(a->dtype, s), s, 0, false);
-}
-Tensor *t_pow_s_(Tensor *a, double s) {
-    return unary("t_pow_s_", U_POW_S, a, pow_dtype(a->dtype, s), s, 0, true);
-}
+
+/* A scalar op: OP applied with parameter P0, computing in the dtype RULE(a's dtype, s). */
+#define SCALAR_OP(fn, OP, RULE, P0, INPLACE)                                                    \
+    Tensor *fn(Tensor *a, double s) {                                                           \
+        t_check_alive(#fn, a);                                                                  \
+        return unary(#fn, OP, a, RULE(a->dtype, s), P0, 0, INPLACE);                            \
+    }
+#define FLOAT_RULE(d, s) float_dtype(d)
+SCALAR_OP(t_add_s, U_ADD_S, scalar_result, s, false)
+SCALAR_OP(t_sub_s, U_ADD_S, scalar_result, -s, false)
+SCALAR_OP(t_rsub_s, U_RSUB_S, scalar_result, s, false)
+SCALAR_OP(t_mul_s, U_MUL_S, scalar_result, s, false)
+SCALAR_OP(t_div_s, U_DIV_S, FLOAT_RULE, s, false)
+SCALAR_OP(t_pow_s, U_POW_S, pow_dtype, s, false)
+SCALAR_OP(t_add_s_, U_ADD_S, scalar_result, s, true)
+SCALAR_OP(t_sub_s_, U_ADD_S, scalar_result, -s, true)
+SCALAR_OP(t_mul_s_, U_MUL_S, scalar_result, s, true)
+SCALAR_OP(t_div_s_, U_DIV_S, FLOAT_RULE, s, true)
+SCALAR_OP(t_pow_s_, U_POW_S, pow_dtype, s, true)
 
 /* ---- where, fill, copy ---- */
 
@@ -304,7 +335,6 @@ Tensor *t_where(Tensor *cond, Tensor *a, Tensor *b) {
 
 Tensor *t_fill_(Tensor *x, double value) {
     t_check_alive("t_fill_", x);
-    check_writable("t_fill_", x);
     t_ag_check_inplace("t_fill_", x);
     t_backend(x->device)->fill(x, value);
     bump_version(x);
@@ -319,6 +349,7 @@ Tensor *t_copy_(Tensor *dst, Tensor *src) {
     t_check_alive("t_copy_", src);
     t_check_same_device("t_copy_", dst, src);
     check_writable("t_copy_", dst);
+    check_no_partial_overlap("t_copy_", dst, src);
     t_ag_check_inplace("t_copy_", dst);
     Shape ds = t_shape_of(dst), both = t_broadcast_shapes("t_copy_", ds, t_shape_of(src));
     if (both.ndim != ds.ndim || t_shape_numel("t_copy_", both) != t_numel(dst))

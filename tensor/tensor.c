@@ -1,24 +1,34 @@
 /* tensor.c — accessors: what a tensor is, and reading or writing single elements. */
 #include "backend.h"
 
-Shape t_shape(const Tensor *x) { return t_shape_of(x); }
+/* Raises ValueError for a NULL tensor given to accessor op. */
+static inline const Tensor *need(const char *op, const Tensor *x) {
+    if (!x) t_raise(T_ERR_VALUE, "%s: got a NULL tensor", op);
+    return x;
+}
+
+Shape t_shape(const Tensor *x) { return t_shape_of(need("t_shape", x)); }
 
 Shape t_strides(const Tensor *x) {
+    need("t_strides", x);
     Shape s = {x->ndim, {0}};
     for (int i = 0; i < x->ndim; i++) s.d[i] = x->stride[i];
     return s;
 }
 
-int t_ndim(const Tensor *x) { return x->ndim; }
-int64_t t_size(const Tensor *x, int dim) { return x->size[t_check_dim("t_size", dim, x->ndim)]; }
-int64_t t_stride(const Tensor *x, int dim) {
-    return x->stride[t_check_dim("t_stride", dim, x->ndim)];
+int t_ndim(const Tensor *x) { return need("t_ndim", x)->ndim; }
+int64_t t_size(const Tensor *x, int dim) {
+    return x->size[t_check_dim("t_size", dim, need("t_size", x)->ndim)];
 }
-DType t_dtype(const Tensor *x) { return x->dtype; }
-Device t_device(const Tensor *x) { return x->device; }
-int64_t t_offset(const Tensor *x) { return x->offset; }
+int64_t t_stride(const Tensor *x, int dim) {
+    return x->stride[t_check_dim("t_stride", dim, need("t_stride", x)->ndim)];
+}
+DType t_dtype(const Tensor *x) { return need("t_dtype", x)->dtype; }
+Device t_device(const Tensor *x) { return need("t_device", x)->device; }
+int64_t t_offset(const Tensor *x) { return need("t_offset", x)->offset; }
 
 int64_t t_numel(const Tensor *x) {
+    need("t_numel", x);
     int64_t n = 1;
     for (int i = 0; i < x->ndim; i++) n *= x->size[i];
     return n;
