@@ -22,7 +22,10 @@ bool t_no_grad_exit_(bool previous) {
     grad_disabled = !previous;
     return false;
 }
-void t_reset_thread_state(void) { grad_disabled = false; }
+void t_reset_thread_state(void) {
+    grad_disabled = false;
+    progress_close_all();
+}
 
 /* ---- leaves ---- */
 

@@ -65,6 +65,9 @@ void t_display_set_hook(DisplayHook hook, void *ctx) {
     display_ctx = ctx;
 }
 
+/* Whether a front end installed a hook (progress bars draw on stderr without one). */
+bool t_display_has_hook(void) { return display_hook != NULL; }
+
 /* What stdout shows for a bundle without a hook: its text/plain, or the types it holds. */
 static void print_bundle(const MimeBundle *bundle) {
     size_t len;

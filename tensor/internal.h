@@ -115,4 +115,9 @@ TElemFormat t_elem_format(const Tensor *x);
    (collected memory). */
 const char *t_elem_text(const TElemFormat *f, const Tensor *x, int64_t off);
 
+/* ---- display (display.c) ---- */
+
+/* Whether a front end's display hook is installed. */
+bool t_display_has_hook(void);
+
 #endif /* CTORCH_INTERNAL_H */
