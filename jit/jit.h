@@ -65,4 +65,32 @@ char *jit_inspect(Jit *jit, const char *code, int cursor, int detail_level);
 /* Forgets everything the cells defined (%reset). */
 void jit_reset(Jit *jit);
 
+/* ---- additions: output, magics, the non-interactive runner ---- */
+
+/* While a cell runs, fds 1 and 2 are pipes read by a thread of the Jit, which calls
+   JitIO.stream from that thread (never concurrently with itself). A front end that prints to
+   the terminal from its stream or display callbacks must write to descriptors it dup'ed before
+   the cell started, not to fds 1/2. jit_interrupt stops a cell by sending SIGUSR2 to the
+   cell's thread: front ends leave that signal to the Jit. */
+
+/* Frees what jit_new made (cells' code stays mapped: tensors may still point into it). */
+void jit_free(Jit *jit);
+
+/* Magics: `%name args` (a line magic, on the cell's first line) or `%%name args` (a cell magic:
+   the rest of the cell is its body). A magic writes output with the io it is given and fills
+   *res (res->ok = true on success, or an error via jit_result_error). */
+typedef enum JitMagicKind { JIT_LINE_MAGIC, JIT_CELL_MAGIC } JitMagicKind;
+typedef void (*JitMagicFn)(Jit *jit, const char *args, const char *body, int cell_no,
+                           const JitIO *io, JitResult *res);
+/* Registers (or replaces) a magic; help is the line %lsmagic shows. */
+void jit_register_magic(const char *name, JitMagicKind kind, JitMagicFn fn, const char *help);
+/* Fills res with an error of kind and message (what magics use to fail). */
+void jit_result_error(JitResult *res, TErrorKind kind, const char *fmt, ...);
+
+/* `ctorch --run-cells FILE`: runs the cells of FILE (sections after lines "--- cell"; the
+   lines of a "--- stdin" section are the input of the cell before it, "--- interrupt-after
+   SECONDS" interrupts the cell before it, other "--- " sections are ignored) and prints one
+   JSON object per cell on stdout (see tests/cells/README.md). Returns the exit status. */
+int jit_run_cells(const char *path);
+
 #endif /* CTORCH_JIT_H */

@@ -8,7 +8,7 @@ APT_PACKAGES=(
   build-essential pkg-config
   libzmq3-dev libjansson-dev libssl-dev uuid-dev
   libtcc-dev tcc libtree-sitter-dev libedit-dev
-  libopenblas-dev libgc-dev libcriterion-dev
+  libopenblas-openmp-dev libgc-dev libcriterion-dev
   libpng-dev zlib1g-dev libcairo2-dev fonts-dejavu-core
   python3-venv python3-torch python3-numpy
   dataset-fashion-mnist chromium

@@ -39,6 +39,14 @@ typedef enum ReduceOp {
 
 typedef enum RandomKind { RAND_UNIFORM, RAND_NORMAL, RAND_INT } RandomKind;
 
+/* The geometry of a 2-d convolution or pooling window over an [n, c, h, w] input: kernel
+   kh x kw, stride sh, sw, zero padding ph, pw, dilation dh, dw, and the output's oh x ow. */
+typedef struct ConvGeom {
+    int64_t n, c, h, w;
+    int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+    int64_t oh, ow;
+} ConvGeom;
+
 typedef struct Backend {
     const char *name;
     /* out = op(x) with parameters p0, p1; x and out have the same dtype. */
@@ -61,7 +69,9 @@ typedef struct Backend {
     void (*softmax)(Tensor *out, const Tensor *x, int64_t outer, int64_t n, int64_t inner,
                     bool log);
     /* out[b] = a[b] @ b[b] for contiguous [batch, m, k] @ [batch, k, n] (a batch stride of 0
-       broadcasts); out is contiguous [batch, m, n]. */
+       broadcasts); out is contiguous [batch, m, n]. Each matrix of a and b (3-D tensors) is
+       row-major (strides [cols, 1]) or the transpose of a row-major one (strides [1, rows]),
+       which GEMM reads in place with its transpose flag: read a->stride[1..2], b->stride[1..2]. */
     void (*matmul)(Tensor *out, const Tensor *a, const Tensor *b, int64_t batch,
                    int64_t a_batch_stride, int64_t b_batch_stride);
     /* Random numbers from the Philox stream at (seed, offset): uniform in [p0, p1), normal
@@ -74,10 +84,89 @@ typedef struct Backend {
     void (*scatter)(Tensor *out, int dim, const Tensor *index, const Tensor *src, bool add);
     /* out = x's slices along dim at the positions in index (1-D int64). */
     void (*index_select)(Tensor *out, const Tensor *x, int dim, const Tensor *index);
+
+    /* ---- convolution and pooling (tensor/conv.c, tensor/pool.c); float32/float64 ---- */
+    /* col (contiguous [n, c*kh*kw, oh*ow]) = the windows of x (contiguous [n, c, h, w]), row
+       (ci*kh + i)*kw + j holding x[ci][oy*sh - ph + i*dh][ox*sw - pw + j*dw], 0 outside x. */
+    void (*im2col)(Tensor *col, const Tensor *x, const ConvGeom *g);
+    /* The adjoint of im2col: x (contiguous [n, c, h, w]) = the sum of the col entries that
+       read each element (x is overwritten, not accumulated into). */
+    void (*col2im)(Tensor *x, const Tensor *col, const ConvGeom *g);
+    /* out (contiguous [n, c, oh, ow]) = the max of each window of x (contiguous
+       [n, c, h, w]; padding never wins; NaN wins), idx (int64, out's shape) = its position
+       y*w + x within the plane, as PyTorch's max_pool2d indices. */
+    void (*maxpool2d)(Tensor *out, Tensor *idx, const Tensor *x, const ConvGeom *g);
+    /* gx (contiguous [n, c, h, w], overwritten) = zeros plus each gout element (contiguous
+       [n, c, oh, ow]) added at its plane's position idx (maxpool2d's indices for the same
+       geometry g, which is complete). Optional: when NULL, ops use scatter instead. */
+    void (*maxpool2d_backward)(Tensor *gx, const Tensor *gout, const Tensor *idx,
+                               const ConvGeom *g);
+    /* GELU with the exact erf form, on contiguous tensors of one shape: out = gelu(x) when
+       grad is NULL, else out = grad * gelu'(x). */
+    void (*gelu)(Tensor *out, const Tensor *x, const Tensor *grad);
+
+    /* ---- device memory: NULL in the CPU's table, whose storage is collected memory ---- */
+    /* nbytes of memory on device; *owner receives the handle that free takes. Raises
+       OutOfMemory (after collecting unreachable tensors and retrying) or DeviceError. */
+    void *(*alloc)(size_t nbytes, Device device, void **owner);
+    /* Gives memory from alloc back to the backend at once (by its owner handle). */
+    void (*free)(void *owner);
+    /* nbytes from host memory src to device memory dst on device, or back; both wait until
+       the bytes have arrived. */
+    void (*to_device)(void *dst, const void *src, size_t nbytes, Device device);
+    void (*to_host)(void *dst, const void *src, size_t nbytes, Device device);
+    /* Waits until every op queued on device has finished (raising the first error). */
+    void (*synchronize)(Device device);
 } Backend;
 
 /* The backend of a device: the CPU's, or the CUDA one (DeviceError when there is none). */
 const Backend *t_backend(Device device);
 extern const Backend t_cpu_backend;
+
+/* ---- the CUDA backend's entry point (cuda/ builds it, tensor/cuda_loader.c loads it) ---- */
+
+/* Installs the backend that serves CUDA devices (device.c). */
+void t_register_cuda_backend(const Backend *b);
+/* Loads libctorch-cuda.so once (later calls return at once); true when a GPU can be used. */
+bool t_cuda_try_load(void);
+/* Why CUDA devices cannot be used ("" when they can), for DeviceError messages. */
+const char *t_cuda_unavailable_reason(void);
+
+/* What libctorch lends the CUDA library. It calls back through these, never by symbol, so it
+   loads into programs that link libctorch statically as well as dynamically. */
+typedef struct CudaHost {
+    void (*raise)(TErrorKind kind, const char *fmt, ...);
+    /* Collected, unscanned memory (for strings handed to users). */
+    void *(*gc_alloc_atomic)(size_t nbytes);
+    /* A full collection, with finalizers run: unreachable tensors give device memory back. */
+    void (*collect)(void);
+} CudaHost;
+
+/* What the CUDA library offers besides its Backend. Every member works without a driver or
+   GPU (device_count is then 0) except those that touch a device. */
+typedef struct CudaApi {
+    int abi_version;             /* CTORCH_CUDA_ABI of the library */
+    size_t backend_size;         /* sizeof(Backend) where the library was built */
+    const Backend *backend;
+    int (*device_count)(void);
+    /* Why device_count is 0 (the driver's words), or "". */
+    const char *(*unavailable_reason)(void);
+    /* The device's product name (static storage). */
+    const char *(*device_name)(int index);
+    CudaMemoryStats (*memory_stats)(int index);
+    /* NVRTC: the public cuda_compile, cuda_module_ptx, cuda_module_kernel, cuda_launch_args. */
+    CudaModule *(*compile)(const char *source, const char *name, const char **log);
+    const char *(*module_ptx)(const CudaModule *m);
+    const char *(*module_kernel)(const CudaModule *m, int i);
+    void (*launch)(const char *kernel, CudaDim grid, CudaDim block, size_t shared_bytes,
+                   int nargs, const CudaArg *args);
+} CudaApi;
+
+/* Bumped whenever CudaHost or CudaApi change, so a stale library is refused (a Backend that
+   gained members is caught by backend_size and by the loader's check for NULL primitives). */
+#define CTORCH_CUDA_ABI 2
+/* The symbol libctorch-cuda.so exports: const CudaApi *ctorch_cuda_entry(const CudaHost *). */
+#define CTORCH_CUDA_ENTRY "ctorch_cuda_entry"
+typedef const CudaApi *(*CudaEntry)(const CudaHost *host);
 
 #endif /* CTORCH_BACKEND_H */

@@ -39,8 +39,11 @@ static bool blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, Blas
 /* out[i][j] = sum_p a[i][p] * b[p][j] for one integer matrix pair, walking strides; the inner
    loop runs along b's row and out's row, which vectorizes when b is row-major. */
 #define DEFINE_INT_MATMUL(NAME, T)                                                              \
-    static void NAME(T *out, const T *a, const T *b, int64_t m, int64_t k, int64_t n,          \
-                     int64_t ars, int64_t acs, int64_t brs, int64_t bcs) {                      \
+    static void NAME(void *out_, const void *a_, const void *b_, int64_t m, int64_t k,         \
+                     int64_t n, const int64_t st[4]) {                                          \
+        T *out = out_;                                                                          \
+        const T *a = a_, *b = b_;                                                               \
+        int64_t ars = st[0], acs = st[1], brs = st[2], bcs = st[3];                             \
         for (int64_t i = 0; i < m; i++) {                                                       \
             T *row = out + i * n;                                                               \
             for (int64_t j = 0; j < n; j++) row[j] = 0;                                         \
@@ -69,6 +72,7 @@ static void gemm(DType dtype, void *c, const void *a, BlasMat la, const void *b,
                     (int)lb.ld, 0.0, c, (int)n);
 }
 
+/* The matmul primitive (backend.h): one GEMM per batch, or integer loops. */
 void cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b, int64_t batch,
                 int64_t a_batch_stride, int64_t b_batch_stride) {
     if (a->ndim != 3 || b->ndim != 3 || out->ndim != 3)
@@ -101,17 +105,21 @@ void cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b, int64_t batch,
                  la, pb + (size_t)(i * b_batch_stride) * es, lb, m, k, n);
         return;
     }
-    if (out->dtype != T_I64 && out->dtype != T_I32 && out->dtype != T_U8)
-        t_raise(T_ERR_DTYPE, "cpu_matmul: %s matrices are not supported", t_dtype_name(out->dtype));
-#pragma omp parallel for schedule(static) if (batch > 1 && batch * m * n * k >= INT_PARALLEL_MIN_MACS)
-    for (int64_t i = 0; i < batch; i++) {
-        char *oc = o + (size_t)(i * m * n) * es;
-        const char *ac = pa + (size_t)(i * a_batch_stride) * es;
-        const char *bc = pb + (size_t)(i * b_batch_stride) * es;
-        switch (out->dtype) {
-        case T_I64: matmul_i64((void *)oc, (const void *)ac, (const void *)bc, m, k, n, ars, acs, brs, bcs); break;
-        case T_I32: matmul_i32((void *)oc, (const void *)ac, (const void *)bc, m, k, n, ars, acs, brs, bcs); break;
-        default: matmul_u8((void *)oc, (const void *)ac, (const void *)bc, m, k, n, ars, acs, brs, bcs); break;
-        }
+    void (*int_matmul)(void *, const void *, const void *, int64_t, int64_t, int64_t,
+                       const int64_t[4]);
+    switch (out->dtype) {
+    case T_I64: int_matmul = matmul_i64; break;
+    case T_I32: int_matmul = matmul_i32; break;
+    case T_U8: int_matmul = matmul_u8; break;
+    default:
+        t_raise(T_ERR_DTYPE, "cpu_matmul: %s matrices are not supported",
+                t_dtype_name(out->dtype));
+        return;
     }
+    const int64_t st[4] = {ars, acs, brs, bcs};
+    bool threads = batch > 1 && batch * m * n * k >= INT_PARALLEL_MIN_MACS;
+#pragma omp parallel for schedule(static) if (threads)
+    for (int64_t i = 0; i < batch; i++)
+        int_matmul(o + (size_t)(i * m * n) * es, pa + (size_t)(i * a_batch_stride) * es,
+                   pb + (size_t)(i * b_batch_stride) * es, m, k, n, st);
 }

@@ -68,6 +68,7 @@ static inline void add_elem(DType dtype, char *dst, const char *src) {
     }
 }
 
+/* The gather primitive (backend.h): one walk over index's positions. */
 void cpu_gather(Tensor *out, const Tensor *x, int dim, const Tensor *index) {
     int64_t xs[T_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) xs[d] = d == dim ? 0 : x->stride[d];
@@ -86,6 +87,7 @@ void cpu_gather(Tensor *out, const Tensor *x, int dim, const Tensor *index) {
     } while (walk_next(&w));
 }
 
+/* The scatter primitive (backend.h): one walk over index's positions, in order. */
 void cpu_scatter(Tensor *out, int dim, const Tensor *index, const Tensor *src, bool add) {
     int64_t os[T_MAX_DIMS];
     for (int d = 0; d < out->ndim; d++) os[d] = d == dim ? 0 : out->stride[d];
@@ -108,6 +110,7 @@ void cpu_scatter(Tensor *out, int dim, const Tensor *index, const Tensor *src, b
     } while (walk_next(&w));
 }
 
+/* The index_select primitive (backend.h): one strided copy per selected slice. */
 void cpu_index_select(Tensor *out, const Tensor *x, int dim, const Tensor *index) {
     int64_t len = index->ndim ? index->size[0] : 1;
     int64_t istride = index->ndim ? index->stride[0] : 0;

@@ -1,8 +1,11 @@
 /*
- * cpu_reduce.c — the CPU's reductions: x (contiguous, viewed as [outer, n, inner]) reduced over
- * its middle dim into out ([outer, inner]). Reducing the last dim (inner == 1) walks each row
- * with independent partial sums; other dims walk blocks of output columns so that the inner
- * loop runs over contiguous memory. Both shapes vectorize; large inputs spread over threads.
+ * cpu_reduce.c — the CPU's reductions and softmax: x (contiguous, viewed as [outer, n, inner])
+ * reduced over its middle dim into out ([outer, inner]), or normalised along it. Reducing the
+ * last dim (inner == 1) walks each row with independent partial sums; other dims walk blocks
+ * of output columns so that the inner loop runs over contiguous memory. Both shapes vectorize;
+ * large inputs spread over threads. Functions that hold hot loops are built for several
+ * instruction sets (CPU_MULTIVERSION) and called from the parallel loops, since OpenMP's
+ * outlined loop bodies would otherwise get only the baseline ones.
  */
 #include <math.h>
 #include <string.h>
@@ -55,14 +58,16 @@ CPU_MULTIVERSION static double sum_row_f32(const float *x, int64_t n) {
     return total;
 }
 
-/* Sum of a contiguous float32 row, split over threads when it is long. */
+/* Sum of a contiguous float32 row, split over threads (in pieces of whole blocks) when it is
+   long. */
 static double sum_f32(const float *x, int64_t n) {
     if (n < PARALLEL_MIN_ELEMS) return sum_row_f32(x, n);
-    int64_t nblocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
+    int64_t npieces = (n + PARALLEL_MIN_ELEMS - 1) / PARALLEL_MIN_ELEMS;
     double total = 0;
 #pragma omp parallel for schedule(static) reduction(+ : total)
-    for (int64_t b = 0; b < nblocks; b++) {
-        int64_t start = b * SUM_BLOCK, len = n - start < SUM_BLOCK ? n - start : SUM_BLOCK;
+    for (int64_t b = 0; b < npieces; b++) {
+        int64_t start = b * PARALLEL_MIN_ELEMS;
+        int64_t len = n - start < PARALLEL_MIN_ELEMS ? n - start : PARALLEL_MIN_ELEMS;
         total += sum_row_f32(x + start, len);
     }
     return total;
@@ -283,7 +288,8 @@ static void reduce_sumprod(bool prod, Tensor *out, const Tensor *x, int64_t oute
     else if (xt == T_I64 && ot == T_I64) sumprod_i64_i64(prod, o, p, outer, n, inner);
     else if (xt == T_I32 && ot == T_I64) sumprod_i32_i64(prod, o, p, outer, n, inner);
     else if (xt == T_I32 && ot == T_I32) sumprod_i32_i32(prod, o, p, outer, n, inner);
-    else if ((xt == T_U8 || xt == T_BOOL) && ot == T_I64) sumprod_u8_i64(prod, o, p, outer, n, inner);
+    else if ((xt == T_U8 || xt == T_BOOL) && ot == T_I64)
+        sumprod_u8_i64(prod, o, p, outer, n, inner);
     else if (xt == T_U8 && ot == T_U8) sumprod_u8_u8(prod, o, p, outer, n, inner);
     else
         t_raise(T_ERR_DTYPE, "cpu_reduce: cannot %s %s into %s", prod ? "multiply" : "sum",
@@ -314,6 +320,7 @@ static void reduce_extremum(bool is_max, void *vals, int64_t *pos, const Tensor 
     }
 }
 
+/* The reduce primitive (backend.h): dispatches on the op, then on the dtypes. */
 void cpu_reduce(ReduceOp op, Tensor *out, Tensor *idx, const Tensor *x, int64_t outer,
                 int64_t n, int64_t inner) {
     if (outer * inner == 0) return;
@@ -345,6 +352,8 @@ void cpu_reduce(ReduceOp op, Tensor *out, Tensor *idx, const Tensor *x, int64_t 
 
 /* Inputs below this give exp(x) under float32's smallest normal number: the result is 0. */
 #define EXP_F32_MIN_ARG (-87.33654f)
+/* Inputs above this overflow float32 (ln of its largest value): the result is inf. */
+#define EXP_F32_MAX_ARG 88.72283f
 /* 1.5 * 2^23: adding and subtracting it rounds a float to the nearest integer. */
 #define ROUND_MAGIC_F32 12582912.0f
 #define LOG2E_F32 1.44269504088896341f
@@ -354,12 +363,14 @@ void cpu_reduce(ReduceOp op, Tensor *out, Tensor *idx, const Tensor *x, int64_t 
 /* Exponent bias of float32 and the position of its exponent field. */
 enum { F32_EXP_BIAS = 127, F32_MANT_BITS = 23 };
 
-/* exp(x) for x <= 0 (softmax's range), within 2 ulp of libm's. Written branch-free, unlike
-   libm's expf, so that loops calling it vectorize: x = n ln2 + r, exp(r) by Cephes' degree-6
-   polynomial, 2^n put straight into the exponent bits. NaN stays NaN, -inf gives 0. */
+/* exp(x) in float32, within 2 ulp of libm's for the normal range (softmax's x <= 0).
+   Written branch-free, unlike libm's expf, so that loops calling it vectorize: x = n ln2 + r,
+   exp(r) by Cephes' degree-6 polynomial, 2^n put straight into the exponent bits. NaN stays
+   NaN, -inf gives 0, +inf gives inf. */
 static inline float exp_f32(float x) {
-    float c = x < EXP_F32_MIN_ARG ? EXP_F32_MIN_ARG : x;
-    float n = (c * LOG2E_F32 + ROUND_MAGIC_F32) - ROUND_MAGIC_F32;
+    float c = x < EXP_F32_MIN_ARG ? EXP_F32_MIN_ARG : x > EXP_F32_MAX_ARG ? EXP_F32_MAX_ARG : x;
+    float whole = c == c ? c : 0.0f; /* NaN must not reach the integer conversion */
+    float n = (whole * LOG2E_F32 + ROUND_MAGIC_F32) - ROUND_MAGIC_F32;
     float r = c - n * LN2_HI_F32 - n * LN2_LO_F32;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -368,7 +379,7 @@ static inline float exp_f32(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + F32_EXP_BIAS) << F32_MANT_BITS;
+    uint32_t bits = (uint32_t)((int32_t)n + F32_EXP_BIAS) << F32_MANT_BITS;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return x < EXP_F32_MIN_ARG ? 0.0f : p * scale;
@@ -452,6 +463,7 @@ static void softmax_row_f64(double *out, const double *x, int64_t n, bool want_l
     softmax_cols_f64(out, x, n, 1, 1, want_log);
 }
 
+/* The softmax primitive (backend.h): rows when the dim is the last, column blocks otherwise. */
 void cpu_softmax(Tensor *out, const Tensor *x, int64_t outer, int64_t n, int64_t inner,
                  bool want_log) {
     if (x->dtype != out->dtype || !t_dtype_is_floating(x->dtype))
@@ -476,7 +488,9 @@ void cpu_softmax(Tensor *out, const Tensor *x, int64_t outer, int64_t n, int64_t
         int64_t r = t / nblk, j0 = (t % nblk) * SOFTMAX_COL_BLOCK;
         int64_t w = inner - j0 < SOFTMAX_COL_BLOCK ? inner - j0 : SOFTMAX_COL_BLOCK;
         size_t at = (size_t)(r * n * inner + j0) * es;
-        if (f32) softmax_cols_f32((float *)(o + at), (const float *)(p + at), n, inner, w, want_log);
-        else softmax_cols_f64((double *)(o + at), (const double *)(p + at), n, inner, w, want_log);
+        if (f32)
+            softmax_cols_f32((float *)(o + at), (const float *)(p + at), n, inner, w, want_log);
+        else
+            softmax_cols_f64((double *)(o + at), (const double *)(p + at), n, inner, w, want_log);
     }
 }

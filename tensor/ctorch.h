@@ -527,8 +527,8 @@ typedef Tensor *(*GradcheckFn)(TensorList inputs, void *ctx);
    element and both values. */
 bool t_gradcheck(GradcheckFn f, TensorList inputs, void *ctx);
 
-/* Resets per-thread state a failed cell may leave behind (grad mode on). Called by the cell
-   runner at every cell boundary. */
+/* Resets per-thread state a failed cell may leave behind (grad mode on, open progress bars
+   closed). Called by the cell runner at every cell boundary. */
 void t_reset_thread_state(void);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -631,7 +631,7 @@ void cuda_synchronize(void);
 
 /* Bytes of one GPU's memory, as ctorch's caching allocator counts them: allocated (held by
    tensors), reserved (taken from the driver, allocated or cached for reuse), and the peak of
-   allocated since the program started. */
+   allocated since the program started. device is the GPU's index (0 for T_CUDA). */
 typedef struct CudaMemoryStats {
     int64_t allocated, reserved, peak;
 } CudaMemoryStats;
@@ -641,11 +641,12 @@ CudaMemoryStats cuda_memory_stats(int device);
    t_free(x) gives it back at once. */
 const char *cuda_memory_summary(void);
 
-/* A CUDA C translation unit compiled to PTX by NVRTC. Modules live for the whole session. */
+/* A CUDA C translation unit compiled to PTX by NVRTC. Modules live until the program ends. */
 typedef struct CudaModule CudaModule;
 /* Compiles CUDA C source to PTX; name is the cell's name ("In[3]"), used in diagnostics. Every
-   __global__ function becomes launchable by its name with cuda_launch, replacing an earlier
-   kernel of the same name. Returns NULL when the source does not compile; *log (when log is
+   __global__ function becomes launchable by its name with cuda_launch ("scale<float>" for a
+   template instance), replacing an earlier kernel of the same name; overloads share a name,
+   so launch them by their PTX name (the .entry in cuda_module_ptx). Returns NULL when the source does not compile; *log (when log is
    not NULL) then receives the compiler's messages with locations as "In[3] line 2: error: ...".
    Works without a GPU; raises DeviceError when the CUDA backend is not installed. */
 CudaModule *cuda_compile(const char *source, const char *name, const char **log);
@@ -658,7 +659,8 @@ const char *cuda_module_kernel(const CudaModule *m, int i);
 typedef struct CudaDim {
     unsigned x, y, z;
 } CudaDim;
-#define cuda_dim(...) ((CudaDim){__VA_ARGS__})
+#define cuda_dim(...) CUDA_DIM_(__VA_ARGS__, 1, 1, 0)
+#define CUDA_DIM_(x, y, z, ...) ((CudaDim){(x), (y), (z)})
 
 /* One kernel argument: a tensor (the kernel receives a pointer to its first element on the
    GPU), a number of a C type, or a raw device pointer. */
@@ -699,14 +701,17 @@ CudaArg cuda_arg_ptr(const void *p);
 /* Runs a kernel compiled by cuda_compile on the GPU of its tensor arguments (which must share
    one; the first GPU when there are none), with shared_bytes of dynamic shared memory. The
    arguments' number and sizes are checked against the kernel's parameters. Kernels run in
-   order with ctorch's ops; cuda_synchronize waits for them. */
+   order with ctorch's ops; cuda_synchronize waits for them. A kernel that touches memory out
+   of bounds leaves the GPU unusable until the program ends (CUDA's rule): later CUDA ops
+   raise DeviceError until the notebook kernel restarts. */
 void cuda_launch_args(const char *kernel, CudaDim grid, CudaDim block, size_t shared_bytes,
                       int nargs, const CudaArg *args);
 /* cuda_launch("saxpy", cuda_dim(blocks), cuda_dim(256), x, y, 2.0f, n): 1 to 12 arguments,
    each converted by cuda_arg. */
 #define cuda_launch(kernel, grid, block, ...)                                                   \
     cuda_launch_args((kernel), (grid), (block), 0, CUDA_NARG_(__VA_ARGS__),                     \
-                     (CudaArg[]){CUDA_MAP_(CUDA_NARG_(__VA_ARGS__), __VA_ARGS__)})
+                     (CudaArg[CUDA_NARG_(__VA_ARGS__)]){                                        \
+                         CUDA_MAP_(CUDA_NARG_(__VA_ARGS__), __VA_ARGS__)})
 #define CUDA_NARG_(...) CUDA_NARG_N_(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
 #define CUDA_NARG_N_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) N
 #define CUDA_MAP_(n, ...) CUDA_MAP_CAT_(CUDA_MAP_, n)(__VA_ARGS__)
@@ -724,6 +729,10 @@ void cuda_launch_args(const char *kernel, CudaDim grid, CudaDim block, size_t sh
 #define CUDA_MAP_10(a, ...) cuda_arg(a), CUDA_MAP_9(__VA_ARGS__)
 #define CUDA_MAP_11(a, ...) cuda_arg(a), CUDA_MAP_10(__VA_ARGS__)
 #define CUDA_MAP_12(a, ...) cuda_arg(a), CUDA_MAP_11(__VA_ARGS__)
+
+#include "ctorch_nn.h"
+#include "ctorch_plot.h"
+#include "ctorch_data.h"
 
 #ifdef __cplusplus
 }

@@ -174,19 +174,23 @@ Tensor *t_argmin_dim(Tensor *x, int dim, bool keepdim) {
     return arg_extremum("t_argmin_dim", R_ARGMIN, x, false, dim, keepdim);
 }
 
-/* Variance along dim: the mean of squared deviations, divided by max(0, n - correction) as
-   PyTorch does (no degrees of freedom left gives inf or NaN, not an error). Two passes over
-   x, composed of other ops so that autograd and every device come with them. */
-static Tensor *variance(const char *op, Tensor *x, int dim, bool keepdim, int correction) {
+/* Variance (or, with root, the standard deviation) along dim: the mean of squared deviations,
+   divided by max(0, n - correction) as PyTorch does (no degrees of freedom left gives inf or
+   NaN, not an error). Computed in float64 whatever x's dtype, as PyTorch accumulates: squares
+   of large float32 values, and their sums, would overflow float32. Two passes over x, composed
+   of other ops so that autograd and every device come with them. */
+static Tensor *variance(const char *op, Tensor *x, int dim, bool keepdim, int correction,
+                        bool root) {
     t_check_alive(op, x);
     need_floating(op, x);
     if (correction < 0)
         t_raise(T_ERR_VALUE, "%s: correction must be >= 0, got %d", op, correction);
     Reduction r = over_dim(op, x, dim, keepdim);
-    Tensor *dev = t_sub(x, t_mean_dim(x, dim, true));
-    Tensor *ss = t_sum_dim(t_mul(dev, dev), dim, keepdim);
+    Tensor *x64 = t_to_dtype(x, T_F64);
+    Tensor *dev = t_sub(x64, t_mean_dim(x64, dim, true));
     double dof = (double)r.n - correction;
-    return t_div_s(ss, dof > 0 ? dof : 0);
+    Tensor *v = t_div_s(t_sum_dim(t_mul(dev, dev), dim, keepdim), dof > 0 ? dof : 0);
+    return t_to_dtype(root ? t_sqrt(v) : v, x->dtype);
 }
 
 /* x as one dim of all its elements, for the whole-tensor variance. */
@@ -196,23 +200,23 @@ static Tensor *flat(Tensor *x) {
 }
 
 Tensor *t_var_dim(Tensor *x, int dim, bool keepdim, int correction) {
-    return variance("t_var_dim", x, dim, keepdim, correction);
+    return variance("t_var_dim", x, dim, keepdim, correction, false);
 }
 
 Tensor *t_std_dim(Tensor *x, int dim, bool keepdim, int correction) {
-    return t_sqrt(variance("t_std_dim", x, dim, keepdim, correction));
+    return variance("t_std_dim", x, dim, keepdim, correction, true);
 }
 
 Tensor *t_var(Tensor *x) {
     t_check_alive("t_var", x);
     need_floating("t_var", x);
-    return variance("t_var", flat(x), 0, false, 1);
+    return variance("t_var", flat(x), 0, false, 1, false);
 }
 
 Tensor *t_std(Tensor *x) {
     t_check_alive("t_std", x);
     need_floating("t_std", x);
-    return t_sqrt(variance("t_std", flat(x), 0, false, 1));
+    return variance("t_std", flat(x), 0, false, 1, true);
 }
 
 /* softmax or log-softmax along dim, fused in the device's primitive. */

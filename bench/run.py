@@ -1,0 +1,257 @@
+"""ctorch against PyTorch (CPU) on the same inputs, in one run: `make bench`.
+
+Each case is a named entry in CASES: its inputs (seeded NumPy arrays, written once as raw
+files that both sides read), the PyTorch expression, and the op of bench/bench_ops.c that
+computes the same thing in ctorch. Both sides warm up, then time repeated batches of calls;
+the table shows the medians and PyTorch-time / ctorch-time (above 1: ctorch is faster). The
+results go to build/bench/results-<time>.json and build/bench/latest.json.
+
+To add a benchmark (an MLP training step, a convolution): add an op to OPS in
+bench/bench_ops.c and a Case here with the same op name.
+"""
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "build" / "bench"
+INPUT_DIR = OUT_DIR / "inputs"
+BENCH_BIN = pathlib.Path(os.environ.get("CTORCH_BENCH_BIN", ROOT / "build" / "bin" / "bench_ops"))
+THREADS = 2  # the same for both sides: torch.set_num_threads, OMP and OpenBLAS threads
+SEED = 0
+# Load average above the core count by more than this (our own run adds about one) marks the
+# timings as taken on a busy machine.
+BUSY_LOAD_MARGIN = 1.0
+
+# Both libraries' thread pools, set before torch loads (and passed to bench_ops).
+THREAD_ENV = {"OMP_NUM_THREADS": str(THREADS), "OPENBLAS_NUM_THREADS": str(THREADS)}
+os.environ.update(THREAD_ENV)
+import torch  # noqa: E402  (after the thread environment is set)
+
+
+@dataclasses.dataclass
+class Input:
+    """A seeded standard-normal array of shape and dtype."""
+
+    shape: tuple
+    dtype: str = "float32"
+    seed: int = SEED
+
+    def key(self):
+        """A file name for these values."""
+        return f"{self.dtype}-{'x'.join(map(str, self.shape))}-s{self.seed}"
+
+    def array(self):
+        """The values, the same on every run."""
+        rng = np.random.default_rng(self.seed)
+        return rng.standard_normal(self.shape, dtype=np.float64).astype(self.dtype)
+
+
+@dataclasses.dataclass
+class Case:
+    """One benchmark: name, inputs, the torch expression, the bench_ops op, how often."""
+
+    name: str
+    inputs: list
+    torch_fn: object
+    op: str
+    reps: int = 5
+    inner: int = 1
+    warmup: int = 1
+    target: float = 1.0  # the ratio aimed for (reported, not asserted)
+
+
+M = 1 << 20
+CASES = [
+    Case("sgemm 256", [Input((256, 256)), Input((256, 256), seed=1)],
+         torch.matmul, "matmul", reps=15, inner=10),
+    Case("sgemm 1024", [Input((1024, 1024)), Input((1024, 1024), seed=1)],
+         torch.matmul, "matmul", reps=7),
+    Case("sgemm 2048", [Input((2048, 2048)), Input((2048, 2048), seed=1)],
+         torch.matmul, "matmul", reps=5),
+    Case("add 16M", [Input((16 * M,)), Input((16 * M,), seed=1)], torch.add, "add", reps=9),
+    Case("mul 16M", [Input((16 * M,)), Input((16 * M,), seed=1)], torch.mul, "mul", reps=9),
+    Case("add 16M x.T + y.T", [Input((4096, 4096)), Input((4096, 4096), seed=1)],
+         lambda x, y: x.T + y.T, "add_T", reps=9),
+    Case("mul 16M x.T * y.T", [Input((4096, 4096)), Input((4096, 4096), seed=1)],
+         lambda x, y: x.T * y.T, "mul_T", reps=9),
+    Case("sum 16M", [Input((16 * M,))], torch.sum, "sum", reps=9),
+    Case("softmax 4096x1000 dim -1", [Input((4096, 1000))],
+         lambda x: torch.softmax(x, -1), "softmax_last", reps=9),
+    Case("add 4 elements (per-op overhead)", [Input((4,)), Input((4,), seed=1)],
+         torch.add, "add", reps=15, inner=20000, warmup=2000, target=10.0),
+]
+
+
+def input_file(inp):
+    """The raw file holding inp's values, written on first use."""
+    path = INPUT_DIR / (inp.key() + ".bin")
+    if not path.exists():
+        INPUT_DIR.mkdir(parents=True, exist_ok=True)
+        inp.array().tofile(path)
+    return path
+
+
+class CtorchSide:
+    """bench_ops as a child process, one case at a time (see bench/bench_ops.c)."""
+
+    def __init__(self):
+        if not BENCH_BIN.exists():
+            sys.exit(f"{BENCH_BIN} is missing: run `make bench` (it builds it first)")
+        self.proc = subprocess.Popen([str(BENCH_BIN)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1,
+                                     env=dict(os.environ, **THREAD_ENV))
+
+    def _reply(self):
+        """bench_ops' next answer, as a dict."""
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bench_ops stopped (status {self.proc.wait()})")
+        return json.loads(line)
+
+    def start(self, case):
+        """Loads case's inputs and warms up; an error text, or None when ready."""
+        parts = [case.name.replace(" ", "_"), case.op, case.warmup, case.inner,
+                 len(case.inputs)]
+        for inp in case.inputs:
+            parts += [input_file(inp), inp.dtype, len(inp.shape), *inp.shape]
+        self.proc.stdin.write(" ".join(map(str, parts)) + "\n")
+        reply = self._reply()
+        return reply.get("error")
+
+    def batch(self):
+        """Seconds per call over one batch."""
+        self.proc.stdin.write("run\n")
+        return self._reply()["seconds"]
+
+    def finish(self):
+        """Ends the current case."""
+        self.proc.stdin.write("next\n")
+
+    def close(self):
+        """Ends bench_ops."""
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def torch_batch(case, tensors):
+    """Seconds per call of case.torch_fn over one batch of case.inner calls."""
+    t0 = time.perf_counter()
+    for _ in range(case.inner):
+        case.torch_fn(*tensors)
+    return (time.perf_counter() - t0) / case.inner
+
+
+def run_case(case, ctorch):
+    """Times case on both sides, alternating batches (and which side goes first), so that
+    both see the same load on the machine. The result row for the JSON report."""
+    row = {"name": case.name, "op": case.op, "reps": case.reps, "inner": case.inner,
+           "warmup": case.warmup, "target": case.target}
+    error = ctorch.start(case)
+    if error:
+        row["error"] = error
+        return row
+    tensors = [torch.from_numpy(np.fromfile(input_file(i), dtype=i.dtype).reshape(i.shape))
+               for i in case.inputs]
+    for _ in range(case.warmup):
+        case.torch_fn(*tensors)
+    th, ct = [], []
+    for r in range(case.reps):
+        if r % 2:
+            ct.append(ctorch.batch())
+            th.append(torch_batch(case, tensors))
+        else:
+            th.append(torch_batch(case, tensors))
+            ct.append(ctorch.batch())
+    ctorch.finish()
+    row.update(torch_seconds=th, torch_median=statistics.median(th), ctorch_seconds=ct,
+               ctorch_median=statistics.median(ct))
+    row["ratio"] = row["torch_median"] / row["ctorch_median"]
+    return row
+
+
+def cpu_model():
+    """The CPU model name from /proc/cpuinfo."""
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def fmt_time(s):
+    """Seconds in a readable unit."""
+    if s >= 1e-1:
+        return f"{s:.3f} s"
+    if s >= 1e-4:
+        return f"{s * 1e3:.3f} ms"
+    return f"{s * 1e6:.3f} us"
+
+
+def main():
+    """Times every case (or those -k selects), prints the table and writes the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", default="", help="run only cases whose name contains this")
+    args = parser.parse_args()
+    cases = [c for c in CASES if args.k in c.name]
+    torch.set_num_threads(THREADS)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    machine = {"cpu": cpu_model(), "cores": os.cpu_count(), "threads": THREADS,
+               "torch": torch.__version__, "python": platform.python_version(),
+               "kernel": platform.release()}
+    print(f"ctorch vs PyTorch (CPU) — {started:%Y-%m-%d %H:%M:%S} UTC")
+    print(f"machine: {machine['cpu']}, {machine['cores']} cores; {THREADS} threads each; "
+          f"torch {machine['torch']}")
+
+    for c in cases:  # write every input before timing anything
+        for inp in c.inputs:
+            input_file(inp)
+    load_before = os.getloadavg()
+    ctorch = CtorchSide()
+    rows = [run_case(c, ctorch) for c in cases]
+    ctorch.close()
+    machine["loadavg_before"] = load_before
+    machine["loadavg_after"] = os.getloadavg()
+
+    width = max(len(r["name"]) for r in rows)
+    print(f"\n{'case':<{width}}  {'PyTorch':>12}  {'ctorch':>12}  {'ratio':>7}  target")
+    for r in rows:
+        if "ratio" in r:
+            mark = "" if r["ratio"] >= r["target"] else "  below target"
+            print(f"{r['name']:<{width}}  {fmt_time(r['torch_median']):>12}  "
+                  f"{fmt_time(r['ctorch_median']):>12}  {r['ratio']:>7.2f}  "
+                  f">= {r['target']:g}{mark}")
+        else:
+            print(f"{r['name']:<{width}}  {'-':>12}  {'error':>12}  {'-':>7}  {r['error']}")
+    print("\nratio = PyTorch time / ctorch time (median of the timed batches; above 1: "
+          "ctorch is faster)")
+    load = max(machine["loadavg_before"][0], machine["loadavg_after"][0])
+    busy = load > machine["cores"] + BUSY_LOAD_MARGIN
+    print(f"load average (1 min): {machine['loadavg_before'][0]:.2f} before, "
+          f"{machine['loadavg_after'][0]:.2f} after" +
+          (" -- the machine was busy with other work: these timings are unreliable"
+           if busy else ""))
+
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    report = {"date": started.isoformat(), "machine": machine, "results": rows}
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    for path in [OUT_DIR / f"results-{stamp}.json", OUT_DIR / "latest.json"]:
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"results: {OUT_DIR / f'results-{stamp}.json'}")
+
+
+if __name__ == "__main__":
+    main()
