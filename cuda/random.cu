@@ -44,14 +44,35 @@ __device__ static double draw(RandomKind kind, uint64_t ctr, uint64_t key, doubl
     /* __dmul_rn and __dadd_rn keep the compiler from fusing into an FMA, which would round
        differently from the CPU */
     if (kind == RAND_UNIFORM) return __dadd_rn(p0, __dmul_rn(p1 - p0, unit53(w[0], w[1])));
-    if (kind == RAND_INT) {
-        uint64_t range = (uint64_t)(p1 - p0), r = ((uint64_t)w[0] << 32) | w[1];
-        return p0 + (double)(r % range);
-    }
     /* Box-Muller; 1 - u keeps the log finite. */
     double u1 = 1.0 - unit53(w[0], w[1]), u2 = unit53(w[2], w[3]);
     double radius = sqrt(-2.0 * log(u1)), angle = cos(__dmul_rn(2.0 * PI, u2));
     return __dadd_rn(p0, __dmul_rn(__dmul_rn(p1, radius), angle));
+}
+
+/* One integer draw: low + (64 random bits mod range), wrapping as int64 does (as the CPU). */
+__device__ static int64_t draw_int(uint64_t ctr, uint64_t key, uint64_t low, uint64_t range) {
+    uint32_t w[4];
+    philox(ctr, key, w);
+    uint64_t r = ((uint64_t)w[0] << 32) | w[1];
+    return (int64_t)(low + r % range);
+}
+
+/* Element i of out (contiguous, of dtype dt) from counter offset + i: integers, whose bounds
+   come packed in p0 and p1 (backend.h). */
+__global__ void k_random_int(char *base, DType dt, int64_t n, uint64_t seed, uint64_t offset,
+                             uint64_t low, uint64_t range) {
+    CU_FOR(i, n) {
+        int64_t v = draw_int(offset + (uint64_t)i, seed, low, range);
+        switch (dt) {
+        case T_F32: ((float *)base)[i] = (float)v; break;
+        case T_F64: ((double *)base)[i] = (double)v; break;
+        case T_I64: ((int64_t *)base)[i] = v; break;
+        case T_I32: ((int32_t *)base)[i] = (int32_t)v; break;
+        case T_U8: ((uint8_t *)base)[i] = (uint8_t)v; break;
+        default: ((bool *)base)[i] = v != 0; break;
+        }
+    }
 }
 
 /* Element i of out (contiguous, of dtype dt) from counter offset + i. */
@@ -82,6 +103,11 @@ void cu_random(Tensor *out, RandomKind kind, uint64_t seed, uint64_t offset, dou
     int64_t n = 1;
     for (int i = 0; i < out->ndim; i++) n *= out->size[i];
     if (n == 0) return;
-    k_random<<<cu_blocks(n), CU_THREADS>>>(cu_ptr(out), out->dtype, n, kind, seed, offset, p0, p1);
+    if (kind == RAND_INT)
+        k_random_int<<<cu_blocks(n), CU_THREADS>>>(cu_ptr(out), out->dtype, n, seed, offset,
+                                                   t_double_to_bits(p0), t_double_to_bits(p1));
+    else
+        k_random<<<cu_blocks(n), CU_THREADS>>>(cu_ptr(out), out->dtype, n, kind, seed, offset,
+                                               p0, p1);
     cu_launched("random numbers");
 }

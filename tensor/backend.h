@@ -10,6 +10,8 @@
 #ifndef CTORCH_BACKEND_H
 #define CTORCH_BACKEND_H
 
+#include <string.h>
+
 #include "internal.h"
 
 typedef enum UnaryOp {
@@ -38,6 +40,19 @@ typedef enum ReduceOp {
 } ReduceOp;
 
 typedef enum RandomKind { RAND_UNIFORM, RAND_NORMAL, RAND_INT } RandomKind;
+
+/* RAND_INT's bounds travel in the random primitive's double parameters bit for bit, so that
+   every int64 survives: p0 holds the low bound (int64), p1 the range high - low (uint64). */
+static inline double t_bits_to_double(uint64_t v) {
+    double d;
+    memcpy(&d, &v, sizeof d);
+    return d;
+}
+static inline uint64_t t_double_to_bits(double d) {
+    uint64_t v;
+    memcpy(&v, &d, sizeof v);
+    return v;
+}
 
 /* The geometry of a 2-d convolution or pooling window over an [n, c, h, w] input: kernel
    kh x kw, stride sh, sw, zero padding ph, pw, dilation dh, dw, and the output's oh x ow. */
@@ -75,7 +90,8 @@ typedef struct Backend {
     void (*matmul)(Tensor *out, const Tensor *a, const Tensor *b, int64_t batch,
                    int64_t a_batch_stride, int64_t b_batch_stride);
     /* Random numbers from the Philox stream at (seed, offset): uniform in [p0, p1), normal
-       with mean p0 and std p1, or integers in [p0, p1). out is contiguous. */
+       with mean p0 and std p1, or integers low + (64 random bits mod range) with low and range
+       packed in p0 and p1 (t_bits_to_double). out is contiguous. */
     void (*random)(Tensor *out, RandomKind kind, uint64_t seed, uint64_t offset, double p0,
                    double p1);
     /* out = x gathered along dim by index (int64, same ndim as x; out has index's shape). */

@@ -30,6 +30,15 @@ static inline int64_t ipow64(int64_t x, int64_t y) {
 #define FMAX_NAN(x, y) ((x) != (x) || (x) > (y) ? (x) : (y))
 #define FMIN_NAN(x, y) ((x) != (x) || (x) < (y) ? (x) : (y))
 
+/* Parameters converted to a loop's element type. Floats convert as C does; integers go through
+   int64 so that a negative parameter of an unsigned loop wraps (as PyTorch's does) instead of
+   being an undefined conversion. */
+static inline float to_float(double v) { return (float)v; }
+static inline double to_double(double v) { return v; }
+static inline int64_t to_int64_t(double v) { return (int64_t)v; }
+static inline int32_t to_int32_t(double v) { return (int32_t)(int64_t)v; }
+static inline uint8_t to_uint8_t(double v) { return (uint8_t)(int64_t)v; }
+
 /* ---- loop templates ---- */
 
 /* A two-input loop: out OT from inputs of T, with the expression in x (a) and y (b). */
@@ -68,7 +77,7 @@ static inline int64_t ipow64(int64_t x, int64_t y) {
 #define UNARY_LOOP(NAME, T, EXPR)                                                               \
     static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
         const Params *pr = ctx;                                                                 \
-        const T c0 = (T)pr->p0, c1 = (T)pr->p1;                                                 \
+        const T c0 = to_##T(pr->p0), c1 = to_##T(pr->p1);                                       \
         (void)c0, (void)c1;                                                                     \
         T *o = (T *)p[0];                                                                       \
         const T *a = (const T *)p[1];                                                           \
@@ -365,8 +374,8 @@ void cpu_fill(Tensor *out, double value) {
     case T_F32: v.f32 = (float)value; break;
     case T_F64: v.f64 = value; break;
     case T_I64: v.i64 = (int64_t)value; break;
-    case T_I32: v.i32 = (int32_t)value; break;
-    case T_U8: v.u8 = (uint8_t)value; break;
+    case T_I32: v.i32 = to_int32_t(value); break;
+    case T_U8: v.u8 = to_uint8_t(value); break;
     default: v.b = value != 0; break;
     }
     const Tensor *ops[1] = {out};

@@ -37,15 +37,19 @@ static inline double unit53(uint32_t hi, uint32_t lo) {
     return (double)(((uint64_t)hi << 21) ^ (lo >> 11)) * 0x1p-53;
 }
 
-/* One draw of the given kind from counter ctr. */
+/* One integer draw: low + (64 random bits mod range), wrapping as int64 does. */
+static int64_t draw_int(uint64_t ctr, uint64_t key, uint64_t low, uint64_t range) {
+    uint32_t w[4];
+    philox(ctr, key, w);
+    uint64_t r = ((uint64_t)w[0] << 32) | w[1];
+    return (int64_t)(low + r % range);
+}
+
+/* One draw of the given kind from counter ctr (uniform or normal). */
 static double draw(RandomKind kind, uint64_t ctr, uint64_t key, double p0, double p1) {
     uint32_t w[4];
     philox(ctr, key, w);
     if (kind == RAND_UNIFORM) return p0 + (p1 - p0) * unit53(w[0], w[1]);
-    if (kind == RAND_INT) {
-        uint64_t range = (uint64_t)(p1 - p0), r = ((uint64_t)w[0] << 32) | w[1];
-        return p0 + (double)(r % range);
-    }
     /* Box-Muller; 1 - u keeps the log finite. */
     double u1 = 1.0 - unit53(w[0], w[1]), u2 = unit53(w[2], w[3]);
     return p0 + p1 * sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
@@ -56,6 +60,22 @@ void cpu_random(Tensor *out, RandomKind kind, uint64_t seed, uint64_t offset, do
     int64_t n = t_numel(out);
     char *base = t_ptr(out);
     DType dt = out->dtype;
+    if (kind == RAND_INT) {
+        uint64_t low = t_double_to_bits(p0), range = t_double_to_bits(p1);
+        #pragma omp parallel for if (n >= RANDOM_PARALLEL_MIN)
+        for (int64_t i = 0; i < n; i++) {
+            int64_t v = draw_int(offset + (uint64_t)i, seed, low, range);
+            switch (dt) {
+            case T_F32: ((float *)base)[i] = (float)v; break;
+            case T_F64: ((double *)base)[i] = (double)v; break;
+            case T_I64: ((int64_t *)base)[i] = v; break;
+            case T_I32: ((int32_t *)base)[i] = (int32_t)v; break;
+            case T_U8: ((uint8_t *)base)[i] = (uint8_t)v; break;
+            default: ((bool *)base)[i] = v != 0; break;
+            }
+        }
+        return;
+    }
     #pragma omp parallel for if (n >= RANDOM_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         double v = draw(kind, offset + (uint64_t)i, seed, p0, p1);

@@ -48,11 +48,30 @@ Tensor *t_randn_shape(Shape shape, DType dtype) {
     return random_tensor("t_randn", shape, dtype, T_CPU, RAND_NORMAL, 0, 1);
 }
 
+/* The values an integer dtype holds, [lo, hi]; floating dtypes hold every int64 here. */
+static void dtype_range(DType d, int64_t *lo, int64_t *hi) {
+    switch (d) {
+    case T_I32: *lo = INT32_MIN, *hi = INT32_MAX; break;
+    case T_U8: *lo = 0, *hi = UINT8_MAX; break;
+    case T_BOOL: *lo = 0, *hi = 1; break;
+    default: *lo = INT64_MIN, *hi = INT64_MAX; break;
+    }
+}
+
 Tensor *t_randint_shape(int64_t low, int64_t high, Shape shape, DType dtype) {
     if (high <= low)
         t_raise(T_ERR_VALUE, "t_randint: expected low < high, got low=%lld, high=%lld",
                 (long long)low, (long long)high);
-    return random_tensor("t_randint", shape, dtype, T_CPU, RAND_INT, (double)low, (double)high);
+    int64_t lo, hi;
+    if ((unsigned)dtype < T_NDTYPES) dtype_range(dtype, &lo, &hi);
+    else lo = INT64_MIN, hi = INT64_MAX;
+    if (low < lo || high - 1 > hi)
+        t_raise(T_ERR_VALUE, "t_randint: [%lld, %lld) is out of bounds for %s (%lld to %lld)",
+                (long long)low, (long long)high, t_dtype_name(dtype), (long long)lo,
+                (long long)hi);
+    uint64_t range = (uint64_t)high - (uint64_t)low;
+    return random_tensor("t_randint", shape, dtype, T_CPU, RAND_INT,
+                         t_bits_to_double((uint64_t)low), t_bits_to_double(range));
 }
 
 Tensor *t_tensor_shape(const void *data, DType dtype, Shape shape) {

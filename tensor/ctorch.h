@@ -289,7 +289,7 @@ Tensor *t_expand_as(Tensor *x, const Tensor *y);
 Tensor *t_unsqueeze(Tensor *x, int dim);
 /* Every size-1 dim removed. */
 Tensor *t_squeeze(Tensor *x);
-/* dim removed if its size is 1; otherwise x itself. */
+/* dim removed if its size is 1; otherwise a view of x with the same shape. */
 Tensor *t_squeeze_dim(Tensor *x, int dim);
 /* Dims start_dim..end_dim merged into one (torch.flatten); t_flatten(x, 1) keeps the batch. */
 Tensor *t_flatten_range(Tensor *x, int start_dim, int end_dim);
@@ -733,6 +733,7 @@ void cuda_launch_args(const char *kernel, CudaDim grid, CudaDim block, size_t sh
 #include "ctorch_nn.h"
 #include "ctorch_plot.h"
 #include "ctorch_data.h"
+#include "ctorch_display.h"
 
 #ifdef __cplusplus
 }

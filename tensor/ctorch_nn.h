@@ -49,7 +49,9 @@ Tensor *t_conv2d_args(Tensor *x, Tensor *weight, Tensor *bias, Conv2dArgs args);
                   (Conv2dArgs){.stride = 1, .padding = 0, .dilation = 1, .groups = 1,           \
                                __VA_ARGS__})
 
-/* Options of the 2-d pooling ops. stride 0 means "the kernel size" (PyTorch's stride=None). */
+/* Options of the 2-d pooling ops (each applies to both spatial dims; windows are square).
+   stride 0 means "the kernel size" (PyTorch's stride=None); dilation is max pooling's only
+   (average pooling raises ValueError for dilation != 1). */
 typedef struct Pool2dArgs {
     int64_t stride, padding, dilation;
     bool ceil_mode;          /* round the output size up instead of down */
@@ -304,14 +306,17 @@ typedef struct Conv2dOpts {
     int64_t stride, padding, dilation, groups;
     bool bias;
 } Conv2dOpts;
-/* nn_conv2d(1, 6, 5), nn_conv2d(3, 16, 3, .stride = 2, .padding = 1, .bias = false). */
+/* Conv2d with a square kernel_size x kernel_size weight [out, in / groups, k, k]:
+   nn_conv2d(1, 6, 5), nn_conv2d(3, 16, 3, .stride = 2, .padding = 1, .bias = false).
+   Defaults stride 1, padding 0, dilation 1, groups 1, bias true. */
 Module *nn_conv2d_opts(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
                        Conv2dOpts o);
 #define nn_conv2d(in, out, k, ...)                                                              \
     nn_conv2d_opts((in), (out), (k), (Conv2dOpts){.stride = 1, .dilation = 1, .groups = 1,     \
                                                   .bias = true, __VA_ARGS__})
 
-/* nn_max_pool2d(2), nn_avg_pool2d(3, .stride = 2, .padding = 1) (Pool2dArgs). */
+/* MaxPool2d and AvgPool2d modules: nn_max_pool2d(2), nn_avg_pool2d(3, .stride = 2,
+   .padding = 1) (Pool2dArgs). AdaptiveAvgPool2d to out_h x out_w. */
 Module *nn_max_pool2d_opts(int64_t kernel_size, Pool2dArgs o);
 #define nn_max_pool2d(k, ...)                                                                   \
     nn_max_pool2d_opts((k), (Pool2dArgs){.dilation = 1, .count_include_pad = true, __VA_ARGS__})
@@ -320,6 +325,7 @@ Module *nn_avg_pool2d_opts(int64_t kernel_size, Pool2dArgs o);
     nn_avg_pool2d_opts((k), (Pool2dArgs){.dilation = 1, .count_include_pad = true, __VA_ARGS__})
 Module *nn_adaptive_avg_pool2d(int64_t out_h, int64_t out_w);
 
+/* Activation modules: ReLU, Sigmoid, Tanh, GELU (exact). */
 Module *nn_relu(void);
 Module *nn_sigmoid(void);
 Module *nn_tanh(void);
@@ -397,7 +403,7 @@ Optimizer *optim_adamw_opts(TensorList params, AdamOpts o);
     optim_adamw_opts((params), (AdamOpts){.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,             \
                                           .eps = 1e-8, .weight_decay = 1e-2, __VA_ARGS__})
 
-/* One update of every parameter that has a gradient. */
+/* One update of every parameter that has a gradient (parameters without one are skipped). */
 void opt_step(Optimizer *o);
 /* Forgets every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */
 void opt_zero_grad(Optimizer *o);

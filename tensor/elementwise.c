@@ -85,9 +85,11 @@ static void span(const Tensor *x, int64_t *lo, int64_t *hi) {
 }
 
 /* Raises when src shares memory with dst in a different arrangement, so that an in-place
-   write could change src's elements before they are read (PyTorch refuses it too). */
+   write could change src's elements before they are read. As PyTorch, only tensors that are
+   dense (no gaps) are judged: interleaved views such as two columns are left alone. */
 static void check_no_partial_overlap(const char *op, const Tensor *dst, const Tensor *src) {
     if (dst->storage != src->storage || t_numel(dst) == 0 || t_numel(src) == 0) return;
+    if (!is_dense(dst) || !is_dense(src)) return;
     bool same = dst->offset == src->offset && dst->ndim == src->ndim;
     for (int i = 0; same && i < dst->ndim; i++)
         same = dst->size[i] == src->size[i] && dst->stride[i] == src->stride[i];

@@ -119,10 +119,10 @@ Tensor *t_permute_shape(Tensor *x, Shape dims) {
 
 Tensor *t_transpose(Tensor *x, int dim0, int dim1) {
     t_check_alive("t_transpose", x);
+    int a = t_check_dim("t_transpose", dim0, x->ndim), b = t_check_dim("t_transpose", dim1, x->ndim);
     if (x->ndim == 0) return x;
     Shape perm = {x->ndim, {0}};
     for (int i = 0; i < x->ndim; i++) perm.d[i] = i;
-    int a = t_check_dim("t_transpose", dim0, x->ndim), b = t_check_dim("t_transpose", dim1, x->ndim);
     perm.d[a] = b;
     perm.d[b] = a;
     return permute_as("TransposeBackward0", x, perm);
@@ -254,7 +254,7 @@ Tensor *t_squeeze(Tensor *x) {
 
 Tensor *t_squeeze_dim(Tensor *x, int dim) {
     t_check_alive("t_squeeze_dim", x);
-    int d = x->ndim ? t_check_dim("t_squeeze_dim", dim, x->ndim) : 0;
+    int d = t_check_dim("t_squeeze_dim", dim, x->ndim);
     int64_t size[T_MAX_DIMS], stride[T_MAX_DIMS];
     int n = 0;
     for (int i = 0; i < x->ndim; i++)
@@ -266,8 +266,8 @@ Tensor *t_squeeze_dim(Tensor *x, int dim) {
 
 Tensor *t_flatten_range(Tensor *x, int start_dim, int end_dim) {
     t_check_alive("t_flatten", x);
-    if (x->ndim == 0) return t_reshape(x, 1);
     int s = t_check_dim("t_flatten", start_dim, x->ndim), e = t_check_dim("t_flatten", end_dim, x->ndim);
+    if (x->ndim == 0) return t_reshape(x, 1);
     if (s > e) t_raise(T_ERR_VALUE, "t_flatten: start_dim %d comes after end_dim %d", s, e);
     Shape shape = {0, {0}};
     for (int i = 0; i < x->ndim; i++) {

@@ -1,10 +1,14 @@
 /*
  * helpers.h — assertions shared by ctorch's unit tests: "this call raises that error", shapes,
- * and element values read through the public API (so they work on any layout).
+ * and element values read through the public API (so they work on any layout), plus operands
+ * stored in several layouts for checking that an op gives the same values on each.
  *
  *   T_ASSERT_RAISES(T_ERR_SHAPE, t_add(a, b), "t_add", "[3]", "[4]");
- *   T_ASSERT_SHAPE(x, 2, 3);
+ *   T_ASSERT_NO_RAISE(t_add(a, a));
+ *   T_ASSERT_SHAPE(x, 2, 3);  T_ASSERT_STRIDES(x, 3, 1);  T_ASSERT_DTYPE(x, T_F32);
  *   T_ASSERT_VALUES(x, 0, 1, 2, 3, 4, 5, 6);   (tolerance first, then the values, row-major)
+ *   t_assert_dtype_values(y, T_I32, want, 6, "what");   (dtype, then want[i] as stored in it)
+ *   Tensor *t = t_in_layout(vals, T_F64, T_L_TRANSPOSED, &base);   ([2, 3], 6 values)
  */
 #ifndef CTORCH_TEST_HELPERS_H
 #define CTORCH_TEST_HELPERS_H
