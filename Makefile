@@ -83,9 +83,11 @@ unit: $(UNIT)
 pytest: all
 	$(PY) -m pytest -q tests/python
 
+JOBS := $(shell nproc)
+
 test: deps
-	$(MAKE) all $(UNIT)
-	$(UNIT) --jobs 2
+	$(MAKE) -j$(JOBS) all kernelspec $(UNIT)
+	$(UNIT) --jobs $(JOBS)
 	$(PY) -m pytest -q tests/python
 
 # The C side of the PyTorch comparison: ctorch ops timed without any Python in between.
