@@ -34,11 +34,11 @@ static Tensor *mean_but_channels(Tensor *x) {
     return m;
 }
 
-/* running = (1 - momentum) running + momentum batch, in place and unrecorded. */
-static void update_running(Tensor *running, Tensor *batch, double momentum) {
+/* running = (1 - momentum) running + momentum scale batch, in place and unrecorded. */
+static void update_running(Tensor *running, Tensor *batch, double momentum, double scale) {
     T_NO_GRAD {
         t_mul_s_(running, 1 - momentum);
-        t_add_(running, t_mul_s(t_reshape(batch, -1), momentum));
+        t_add_(running, t_mul_s(t_reshape(batch, -1), momentum * scale));
     }
 }
 
@@ -67,8 +67,8 @@ Tensor *t_batch_norm_args(Tensor *x, BatchNormArgs a) {
         y = t_mul(centered, t_pow_s(t_add_s(var, a.eps), -0.5));
         if (a.training && a.running_mean) {
             double unbias = (double)per_channel_count / (double)(per_channel_count - 1);
-            update_running(a.running_mean, mean, a.momentum);
-            T_NO_GRAD { update_running(a.running_var, t_mul_s(var, unbias), a.momentum); }
+            update_running(a.running_mean, mean, a.momentum, 1);
+            update_running(a.running_var, var, a.momentum, unbias);
         }
     } else {
         Tensor *mean = per_channel(a.running_mean, x->ndim);

@@ -26,6 +26,7 @@ BUILD = ROOT / "build"
 LIB = BUILD / "lib" / "libctorch.so"
 RTOL, ATOL = 1e-4, 1e-5
 OPT_STEPS = 20  # optimizer steps compared (the brief's "20 steps follow PyTorch")
+SWEEP_CASES = 40  # random convolution and pooling geometries
 
 PROGRAM = r"""
 #include "ctorch.h"
@@ -247,8 +248,41 @@ static void schedules(void) {
     end();
 }
 
+/* Convolutions and poolings over many geometries (kernel, stride, padding, dilation, sizes,
+   groups, ceil_mode), drawn from a fixed sequence, as "sweep_conv_I", "sweep_max_I" and
+   "sweep_avg_I", each with its options as the tensor "opts". */
+static void sweep(void) {
+    srand(11);
+    char name[64];
+    for (int i = 0; i < SWEEP_CASES; i++) {
+        int k = 1 + rand() % 4, s = 1 + rand() % 3, d = 1 + rand() % 2, p = rand() % (k + 1);
+        int g = 1 + rand() % 2, cin = g * (1 + rand() % 2), cout = g * (1 + rand() % 2);
+        int h = k * d + rand() % 8, w = k * d + rand() % 8;
+        snprintf(name, sizeof name, "sweep_conv_%d", i);
+        Module *conv = nn_conv2d(cin, cout, k, .stride = s, .padding = p, .dilation = d, .groups = g,
+                                 .bias = rand() % 2);
+        Tensor *opts = t_tensor(((float[]){cin, cout, k, s, p, d, g, nn_param(conv, "bias") != NULL}), 8);
+        begin(name); dump("opts", opts); end();
+        snprintf(name, sizeof name, "sweep_conv_%d_run", i);
+        run_module(name, conv, X(2, cin, h, w));
+        int pp = rand() % (k / 2 + 1), ceil = rand() % 2;
+        snprintf(name, sizeof name, "sweep_max_%d", i);
+        begin(name); dump("opts", t_tensor(((float[]){k, s, pp, d, ceil}), 5)); end();
+        snprintf(name, sizeof name, "sweep_max_%d_run", i);
+        run_module(name, nn_max_pool2d(k, .stride = s, .padding = pp, .dilation = d, .ceil_mode = ceil),
+                   X(2, 2, h, w));
+        int inc = rand() % 2;
+        snprintf(name, sizeof name, "sweep_avg_%d", i);
+        begin(name); dump("opts", t_tensor(((float[]){k, s, pp, inc, ceil}), 5)); end();
+        snprintf(name, sizeof name, "sweep_avg_%d_run", i);
+        run_module(name, nn_avg_pool2d(k, .stride = s, .padding = pp, .count_include_pad = inc,
+                                       .ceil_mode = ceil), X(2, 2, h, w));
+    }
+}
+
 int main(void) {
     t_manual_seed(7);
+    sweep();
     layers();
     losses();
     optimizers();
@@ -266,7 +300,7 @@ def cases(tmp_path_factory):
     work = tmp_path_factory.mktemp("oracle_nn")
     src, exe = work / "oracle_nn.c", work / "oracle_nn"
     src.write_text(PROGRAM)
-    subprocess.run(["gcc", "-O1", "-std=gnu11", f"-DOPT_STEPS={OPT_STEPS}",
+    subprocess.run(["gcc", "-O1", "-std=gnu11", f"-DOPT_STEPS={OPT_STEPS}", f"-DSWEEP_CASES={SWEEP_CASES}",
                     f"-I{BUILD / 'include'}", str(src), "-o", str(exe),
                     f"-L{BUILD / 'lib'}", "-lctorch", f"-Wl,-rpath,{BUILD / 'lib'}", "-lm"],
                    check=True)
@@ -372,6 +406,39 @@ def test_layer(cases, name):
     for bname, b in m.named_buffers():
         if b.dtype.is_floating_point:
             close(c["a." + bname], b, f"{name}: buffer {bname} after the forward pass")
+
+
+def _sweep_module(kind, o):
+    """The torch module of one sweep case from its printed options."""
+    o = [int(v) for v in o]
+    if kind == "conv":
+        cin, cout, k, s, p, d, g, bias = o
+        return nn.Conv2d(cin, cout, k, stride=s, padding=p, dilation=d, groups=g, bias=bool(bias))
+    if kind == "max":
+        k, s, p, d, ceil = o
+        return nn.MaxPool2d(k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil))
+    k, s, p, inc, ceil = o
+    return nn.AvgPool2d(k, stride=s, padding=p, count_include_pad=bool(inc), ceil_mode=bool(ceil))
+
+
+@pytest.mark.parametrize("kind", ["conv", "max", "avg"])
+@pytest.mark.parametrize("i", range(SWEEP_CASES))
+def test_geometry_sweep(cases, kind, i):
+    """Convolution and pooling over random geometries: output and every gradient match."""
+    c = cases[f"sweep_{kind}_{i}_run"]
+    m = _sweep_module(kind, cases[f"sweep_{kind}_{i}"]["opts"])
+    with torch.no_grad():
+        for key, value in c.items():
+            if key.startswith("p."):
+                m.get_parameter(key[2:]).copy_(torch.tensor(value))
+    x = th(c["x"], grad=True)
+    out = m(x)
+    what = f"sweep {kind} {i} ({m})"
+    close(c["out"], out, f"{what}: output")
+    out.backward(th(c["gout"]))
+    close(c["gx"], x.grad, f"{what}: input gradient")
+    for pname, p in m.named_parameters():
+        close(c["g." + pname], p.grad, f"{what}: gradient of {pname}")
 
 
 def test_dropout_train(cases):

@@ -216,6 +216,10 @@ Test(loss, cross_entropy_values) {
     T_ASSERT_VALUES(nn_cross_entropy(x, y, .reduction = T_REDUCE_SUM), 1e-6, a + b);
     T_ASSERT_VALUES(nn_cross_entropy(x, y, .reduction = T_REDUCE_NONE), 1e-6, a, b);
     T_ASSERT_VALUES(nn_cross_entropy(x, y, .ignore_index = 1), 1e-6, a);
+    /* one unbatched sample: logits [C] and a 0-d target */
+    Tensor *one = nn_cross_entropy(t_select(x, 0, 1), t_scalar_dt(T_I64, 1));
+    T_ASSERT_SHAPE(one);
+    T_ASSERT_VALUES(one, 1e-6, b);
 }
 
 Test(loss, cross_entropy_is_stable) {
