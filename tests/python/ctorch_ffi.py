@@ -233,7 +233,7 @@ class Lib:
 
     def tensor(self, array):
         """A ctorch tensor holding a copy of a NumPy array of one of ctorch's dtypes."""
-        array = np.ascontiguousarray(array)
+        array = np.require(array, requirements="C")  # keeps 0-d arrays 0-d
         name = array.dtype.name
         if name not in DTYPE_NAMES:
             raise TypeError(f"ctorch has no dtype {name}; it takes {DTYPE_NAMES}")
