@@ -42,7 +42,93 @@ static Tensor *op_mul_T(Tensor **in) { return t_mul(t_T(in[0]), t_T(in[1])); }
 static Tensor *op_sum(Tensor **in) { return t_sum(in[0]); }
 static Tensor *op_softmax_last(Tensor **in) { return t_softmax(in[0], -1); }
 
+/* Forward and backward of a 3-layer MLP (784-256-128-10) on a batch: the weights are leaves,
+   their gradients dropped before each pass (as PyTorch's set_to_none). */
+static Tensor *op_mlp_fwd_bwd(Tensor **in) {
+    Tensor *x = in[0];
+    for (int i = 1; i <= 3; i++) {
+        t_requires_grad_(in[i], true);
+        t_zero_grad(in[i]);
+    }
+    Tensor *h = t_relu(t_matmul(x, t_T(in[1])));
+    h = t_relu(t_matmul(h, t_T(in[2])));
+    Tensor *loss = t_mean(t_log_softmax(t_matmul(h, t_T(in[3])), 1));
+    t_backward(loss);
+    return loss;
+}
+
+/* Class labels 0, 1, ..., 9, 0, 1, ... for a batch of n. */
+static Tensor *cyclic_labels(int64_t n) {
+    Tensor *y = t_empty_dt(T_I64, n);
+    int64_t *p = t_data(y);
+    for (int64_t i = 0; i < n; i++) p[i] = i % 10;
+    return y;
+}
+
+/* The blitz's network (conv 1->6->16, linear 400->120->84->10 on 1x32x32 input). */
+typedef struct {
+    Module m;
+    Module *conv1, *conv2, *fc1, *fc2, *fc3;
+} BlitzNet;
+
+static Tensor *blitz_forward(Module *self, Tensor *x) {
+    BlitzNet *n = (BlitzNet *)self;
+    x = t_max_pool2d(t_relu(nn_call(n->conv1, x)), 2);
+    x = t_max_pool2d(t_relu(nn_call(n->conv2, x)), 2);
+    x = t_flatten(x, 1);
+    x = t_relu(nn_call(n->fc1, x));
+    x = t_relu(nn_call(n->fc2, x));
+    return nn_call(n->fc3, x);
+}
+
+/* One training step of the blitz network: forward, cross-entropy, backward, SGD step. */
+static Tensor *op_blitz_step(Tensor **in) {
+    static BlitzNet *net;
+    static Optimizer *opt;
+    if (!net) {
+        net = NN_NEW(BlitzNet, blitz_forward);
+        net->conv1 = nn_add(net, "conv1", nn_conv2d(1, 6, 5));
+        net->conv2 = nn_add(net, "conv2", nn_conv2d(6, 16, 5));
+        net->fc1 = nn_add(net, "fc1", nn_linear(400, 120));
+        net->fc2 = nn_add(net, "fc2", nn_linear(120, 84));
+        net->fc3 = nn_add(net, "fc3", nn_linear(84, 10));
+        opt = optim_sgd(nn_parameters(net), .lr = 0.001, .momentum = 0.9);
+    }
+    opt_zero_grad(opt);
+    Tensor *loss = nn_cross_entropy(nn_call(net, in[0]), cyclic_labels(t_size(in[0], 0)));
+    t_backward(loss);
+    opt_step(opt);
+    return loss;
+}
+
+/* One epoch of an MLP (784-256-128-10, SGD with momentum, batch 64, shuffled) on
+   Fashion-MNIST from Debian's dataset package; the data is loaded on the first call. */
+static Tensor *op_fmnist_mlp_epoch(Tensor **in) {
+    (void)in;
+    static Dataset *train;
+    static Module *mlp;
+    static Optimizer *opt;
+    if (!train) {
+        train = data_fashion_mnist(.train = true);
+        mlp = nn_sequential(nn_flatten(1, -1), nn_linear(784, 256), nn_relu(),
+                            nn_linear(256, 128), nn_relu(), nn_linear(128, 10));
+        opt = optim_sgd(nn_parameters(mlp), .lr = 0.01, .momentum = 0.9);
+    }
+    DataLoader *loader = data_loader(train, .batch_size = 64, .shuffle = true);
+    Tensor *loss = NULL;
+    for (Batch b; data_next(loader, &b);) {
+        opt_zero_grad(opt);
+        loss = nn_cross_entropy(nn_call(mlp, b.x), b.y);
+        t_backward(loss);
+        opt_step(opt);
+    }
+    return loss;
+}
+
 static const BenchOp OPS[] = {
+    {"mlp_fwd_bwd", 4, op_mlp_fwd_bwd},
+    {"blitz_step", 1, op_blitz_step},
+    {"fmnist_mlp_epoch", 1, op_fmnist_mlp_epoch},
     {"matmul", 2, op_matmul},
     {"add", 2, op_add},
     {"mul", 2, op_mul},

@@ -29,14 +29,23 @@ INPUT_DIR = OUT_DIR / "inputs"
 BENCH_BIN = pathlib.Path(os.environ.get("CTORCH_BENCH_BIN", ROOT / "build" / "bin" / "bench_ops"))
 THREADS = 2  # the same for both sides: torch.set_num_threads, OMP and OpenBLAS threads
 SEED = 0
+# Pause before each timed batch, so that it starts on idle cores: after a GEMM, OpenBLAS's
+# threads spin for about 0.1 s (2^28 cycles, its THREAD_TIMEOUT) before they sleep, and a
+# batch of the other side started at once would share the cores with them.
+SETTLE_SECONDS = 0.15
 # Load average above the core count by more than this (our own run adds about one) marks the
 # timings as taken on a busy machine.
 BUSY_LOAD_MARGIN = 1.0
 
 # Both libraries' thread pools, set before torch loads (and passed to bench_ops).
-THREAD_ENV = {"OMP_NUM_THREADS": str(THREADS), "OPENBLAS_NUM_THREADS": str(THREADS)}
+# Waiting passively (as the ctorch kernel does) keeps idle OpenMP threads off the cores; both
+# sides get the same policy.
+THREAD_ENV = {"OMP_NUM_THREADS": str(THREADS), "OPENBLAS_NUM_THREADS": str(THREADS),
+              "OMP_WAIT_POLICY": "PASSIVE"}
 os.environ.update(THREAD_ENV)
 import torch  # noqa: E402  (after the thread environment is set)
+
+import training  # noqa: E402  (bench/training.py: the PyTorch side of the training cases)
 
 
 @dataclasses.dataclass
@@ -72,24 +81,38 @@ class Case:
 
 
 M = 1 << 20
+# Calls per timed batch of the memory-bound cases (a few ms each): the first call after the
+# settling pause pays for waking the thread pools; a batch of several measures the steady state.
+BIG_INNER = 5
 CASES = [
     Case("sgemm 256", [Input((256, 256)), Input((256, 256), seed=1)],
-         torch.matmul, "matmul", reps=15, inner=10),
+         torch.matmul, "matmul", reps=9, inner=50),
     Case("sgemm 1024", [Input((1024, 1024)), Input((1024, 1024), seed=1)],
          torch.matmul, "matmul", reps=7),
     Case("sgemm 2048", [Input((2048, 2048)), Input((2048, 2048), seed=1)],
          torch.matmul, "matmul", reps=5),
-    Case("add 16M", [Input((16 * M,)), Input((16 * M,), seed=1)], torch.add, "add", reps=9),
-    Case("mul 16M", [Input((16 * M,)), Input((16 * M,), seed=1)], torch.mul, "mul", reps=9),
+    Case("add 16M", [Input((16 * M,)), Input((16 * M,), seed=1)], torch.add, "add", reps=9,
+         inner=BIG_INNER),
+    Case("mul 16M", [Input((16 * M,)), Input((16 * M,), seed=1)], torch.mul, "mul", reps=9,
+         inner=BIG_INNER),
     Case("add 16M x.T + y.T", [Input((4096, 4096)), Input((4096, 4096), seed=1)],
-         lambda x, y: x.T + y.T, "add_T", reps=9),
+         lambda x, y: x.T + y.T, "add_T", reps=9, inner=BIG_INNER),
     Case("mul 16M x.T * y.T", [Input((4096, 4096)), Input((4096, 4096), seed=1)],
-         lambda x, y: x.T * y.T, "mul_T", reps=9),
-    Case("sum 16M", [Input((16 * M,))], torch.sum, "sum", reps=9),
+         lambda x, y: x.T * y.T, "mul_T", reps=9, inner=BIG_INNER),
+    Case("sum 16M", [Input((16 * M,))], torch.sum, "sum", reps=9, inner=BIG_INNER),
     Case("softmax 4096x1000 dim -1", [Input((4096, 1000))],
-         lambda x: torch.softmax(x, -1), "softmax_last", reps=9),
+         lambda x: torch.softmax(x, -1), "softmax_last", reps=9, inner=BIG_INNER),
     Case("add 4 elements (per-op overhead)", [Input((4,)), Input((4,), seed=1)],
-         torch.add, "add", reps=15, inner=20000, warmup=2000, target=10.0),
+         torch.add, "add", reps=9, inner=20000, warmup=2000, target=10.0),
+    Case("MLP 784-256-128-10 fwd+bwd, batch 64",
+         [Input((64, 784)), Input((256, 784), seed=1), Input((128, 256), seed=2),
+          Input((10, 128), seed=3)], training.mlp_fwd_bwd, "mlp_fwd_bwd", reps=9, inner=20),
+    Case("blitz net train step, batch 4", [Input((4, 1, 32, 32))], training.blitz_step,
+         "blitz_step", reps=9, inner=50, warmup=5, target=2.0),
+    Case("blitz net train step, batch 64", [Input((64, 1, 32, 32))], training.blitz_step,
+         "blitz_step", reps=9, inner=10, warmup=3),
+    Case("Fashion-MNIST MLP epoch, batch 64", [Input((1,))], training.fmnist_mlp_epoch,
+         "fmnist_mlp_epoch", reps=1, inner=1, warmup=1),
 ]
 
 
@@ -154,7 +177,8 @@ def torch_batch(case, tensors):
 
 def run_case(case, ctorch):
     """Times case on both sides, alternating batches (and which side goes first), so that
-    both see the same load on the machine. The result row for the JSON report."""
+    both see the same load on the machine; each batch starts on settled, idle cores. The
+    result row for the JSON report."""
     row = {"name": case.name, "op": case.op, "reps": case.reps, "inner": case.inner,
            "warmup": case.warmup, "target": case.target}
     error = ctorch.start(case)
@@ -167,12 +191,12 @@ def run_case(case, ctorch):
         case.torch_fn(*tensors)
     th, ct = [], []
     for r in range(case.reps):
-        if r % 2:
-            ct.append(ctorch.batch())
-            th.append(torch_batch(case, tensors))
-        else:
-            th.append(torch_batch(case, tensors))
-            ct.append(ctorch.batch())
+        for side in ("ctorch", "torch") if r % 2 else ("torch", "ctorch"):
+            time.sleep(SETTLE_SECONDS)
+            if side == "torch":
+                th.append(torch_batch(case, tensors))
+            else:
+                ct.append(ctorch.batch())
     ctorch.finish()
     row.update(torch_seconds=th, torch_median=statistics.median(th), ctorch_seconds=ct,
                ctorch_median=statistics.median(ct))

@@ -60,17 +60,10 @@ Tensor *t_detach(Tensor *x) {
     return d;
 }
 
+/* An AccumulateGrad node's work is done by the backward pass itself (accumulate, below),
+   which knows which gradients it may keep without copying; this is its identity. */
 static void accumulate_backward(Node *n, Tensor *g, Tensor **grad_in) {
-    (void)grad_in;
-    Tensor *v = n->variable;
-    if (g->dtype != v->dtype) g = t_to_dtype(g, v->dtype);
-    if (!v->grad) {
-        /* the first gradient is copied, so later accumulation never writes into a tensor
-           that another part of the graph still holds */
-        v->grad = t_clone(g);
-    } else {
-        t_add_(v->grad, g);
-    }
+    (void)n, (void)g, (void)grad_in;
 }
 
 /* The AccumulateGrad node of leaf x, made once. */
@@ -179,6 +172,9 @@ const GradFn *t_node_next(const GradFn *f, int i) {
 
 /* The nodes reachable from the root; node->graph_index locates a node's entry during the
    pass whose id is node->graph_pass. */
+/* Most gradients one pass keeps without copying; the rest are copied. */
+enum { MAX_KEPT = 64 };
+
 typedef struct Graph {
     Node **nodes;
     int *deps;     /* gradients still to arrive */
@@ -186,7 +182,33 @@ typedef struct Graph {
     int *heap;     /* ready nodes, newest (highest seq) on top */
     int n, cap, nheap;
     uint64_t pass;
+    const Storage *kept[MAX_KEPT]; /* storages of gradients leaves now hold, and the caller's */
+    int nkept;
 } Graph;
+
+/* Whether g's memory is already held by a leaf, or is the caller's gradient. */
+static bool is_kept(const Graph *graph, const Tensor *g) {
+    for (int i = 0; i < graph->nkept; i++)
+        if (graph->kept[i] == g->storage) return true;
+    return false;
+}
+
+/* Adds gradient g to leaf v's. A gradient whose memory nothing else holds is kept as it is
+   (PyTorch steals it too); otherwise it is copied, so that two leaves never share a gradient
+   and the caller's tensor is never written. Accumulation makes a new tensor: a gradient is never
+   written in place, since its memory may be another tensor's. */
+static void accumulate(Graph *graph, Tensor *v, Tensor *g) {
+    if (g->dtype != v->dtype) g = t_to_dtype(g, v->dtype);
+    if (v->grad) {
+        v->grad = t_add(v->grad, g);
+        return;
+    }
+    if (!t_is_contiguous(g) || g->ndim != v->ndim || is_kept(graph, g) || graph->nkept == MAX_KEPT) {
+        g = t_clone(g);
+    }
+    v->grad = g;
+    if (graph->nkept < MAX_KEPT) graph->kept[graph->nkept++] = g->storage;
+}
 
 static void *grow(void *old, size_t elem, int n, int cap) {
     void *p = t_gc_alloc(elem * (size_t)cap);
@@ -284,10 +306,13 @@ static void graph_run(Graph *g, bool retain_graph) {
         int i = heap_pop(g);
         Node *n = g->nodes[i];
         Tensor *grad_in[AG_MAX_INPUTS] = {0};
-        if (g->grad[i]) {
+        if (g->grad[i] && n->variable) {
+            accumulate(g, n->variable, g->grad[i]);
+            g->grad[i] = NULL;
+        } else if (g->grad[i]) {
             n->backward(n, g->grad[i], grad_in);
             g->grad[i] = NULL;
-            if (!retain_graph && !n->variable) release(n);
+            if (!retain_graph) release(n);
         }
         for (int k = 0; k < n->ninputs; k++) {
             if (!n->next[k]) continue;
@@ -309,6 +334,7 @@ void t_backward_opts(Tensor *y, BackwardOpts opts) {
     Graph graph = {.pass = ++passes};
     graph_collect(&graph, y->grad_fn ? y->grad_fn : accumulator(y));
     graph.grad[0] = g0;
+    if (opts.grad) graph.kept[graph.nkept++] = opts.grad->storage; /* the caller's: never kept */
     heap_push(&graph, 0);
     bool prev = t_no_grad_enter_(); /* an error restores it: see t_raise_error */
     graph_run(&graph, opts.retain_graph);

@@ -3,6 +3,21 @@
 #include "autograd.h"
 #include "grad.h"
 
+/* Whether x is a matrix stored transposed (column-major), as t_T(w) of a weight is. */
+static bool column_major(const Tensor *x) {
+    return x->ndim == 2 && x->size[0] > 1 && x->size[1] > 1 && x->stride[0] == 1 &&
+           x->stride[1] == x->size[0];
+}
+
+/* a @ b, computed in the layout of like: for a column-major like, as (b^T @ a^T)^T, so that the
+   gradient of a transposed weight reaches the weight contiguous instead of through a
+   transposing copy. */
+static Tensor *matmul_like(Tensor *a, Tensor *b, const Tensor *like) {
+    if (a->ndim == 2 && b->ndim == 2 && column_major(like))
+        return t_transpose(t_matmul(t_transpose(b, 0, 1), t_transpose(a, 0, 1)), 0, 1);
+    return t_matmul(a, b);
+}
+
 static void matmul_backward(Node *n, Tensor *g, Tensor **gi) {
     Tensor *a = t_ag_saved(n, 0), *b = t_ag_saved(n, 1);
     bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
@@ -11,11 +26,11 @@ static void matmul_backward(Node *n, Tensor *g, Tensor **gi) {
     if (a_vec) g2 = t_unsqueeze(g2, b_vec ? g2->ndim : g2->ndim - 1);
     if (b_vec) g2 = t_unsqueeze(g2, g2->ndim);
     if (t_ag_input_needed(n, 0)) {
-        Tensor *ga = t_matmul(g2, t_transpose(b2, -1, -2));
+        Tensor *ga = matmul_like(g2, t_transpose(b2, -1, -2), a2);
         gi[0] = t_reshape_shape(t_sum_to_shape(ga, t_shape(a2)), n->in_shape[0]);
     }
     if (t_ag_input_needed(n, 1)) {
-        Tensor *gb = t_matmul(t_transpose(a2, -1, -2), g2);
+        Tensor *gb = matmul_like(t_transpose(a2, -1, -2), g2, b2);
         gi[1] = t_reshape_shape(t_sum_to_shape(gb, t_shape(b2)), n->in_shape[1]);
     }
 }

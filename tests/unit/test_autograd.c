@@ -310,3 +310,16 @@ Test(autograd, memory_stays_flat_over_ten_thousand_steps, .timeout = 120) {
     cr_assert(last < first, "training should reduce the loss (%g -> %g)", first, last);
     cr_assert(end - warm < MLP_GROWTH_LIMIT, "resident memory grew by %ld bytes", end - warm);
 }
+
+Test(autograd, leaves_never_share_a_gradient_nor_hold_the_callers) {
+    Tensor *a = t_requires_grad_(t_ones(3), true), *b = t_requires_grad_(t_ones(3), true);
+    Tensor *upstream = t_full(2.0, 3);
+    t_backward_grad(t_add(a, b), upstream);   /* both gradients are the upstream one itself */
+    T_NO_GRAD { t_mul_s_(t_grad(a), 10); }
+    T_ASSERT_VALUES(t_grad(a), 0, 20, 20, 20);
+    T_ASSERT_VALUES(t_grad(b), 0, 2, 2, 2);   /* untouched by the write into a's */
+    T_ASSERT_VALUES(upstream, 0, 2, 2, 2);    /* and so is the caller's tensor */
+    Tensor *x = t_requires_grad_(t_ones(2, 2), true);
+    t_backward(t_sum(t_add(t_view(x, 4), t_view(x, 4))));  /* two views of one gradient */
+    T_ASSERT_VALUES(t_grad(x), 0, 2, 2, 2, 2);
+}
