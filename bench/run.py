@@ -230,6 +230,8 @@ def main():
     parser.add_argument("-k", default="", help="run only cases whose name contains this")
     args = parser.parse_args()
     cases = [c for c in CASES if args.k in c.name]
+    if not cases:
+        sys.exit(f"no case name contains {args.k!r}; the cases: {[c.name for c in CASES]}")
     torch.set_num_threads(THREADS)
 
     started = datetime.datetime.now(datetime.timezone.utc)
