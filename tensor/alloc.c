@@ -19,6 +19,7 @@ enum { LARGE_BLOCK_BYTES = 64 * 1024 };
 #define INITIAL_HEAP_BYTES ((size_t)32 << 20)
 
 __attribute__((constructor)) static void t_gc_init(void) {
+    GC_set_all_interior_pointers(1); /* the default; small tensors' storages depend on it */
     GC_INIT();
     GC_expand_hp(INITIAL_HEAP_BYTES);
 }
@@ -48,6 +49,17 @@ char *t_gc_sprintf(const char *fmt, ...) {
     return s;
 }
 
+/* A small CPU tensor in one block: header, storage and elements (one allocation, not three;
+   views keep the block alive through its storage, an interior pointer the collector follows). */
+typedef struct SmallTensor {
+    Tensor t;
+    Storage s;
+    char data[INLINE_DATA_BYTES];
+} SmallTensor;
+
+/* Whether s keeps its elements in its own block. */
+static bool inline_data(const Storage *s) { return s->data == (const char *)s + sizeof *s; }
+
 Storage *t_storage_new(size_t nbytes, Device device) {
     if (device != T_CPU) {
         extern Storage *t_device_storage_new(size_t nbytes, Device device);
@@ -55,7 +67,6 @@ Storage *t_storage_new(size_t nbytes, Device device) {
     }
     Storage *s;
     if (nbytes <= INLINE_DATA_BYTES) {
-        /* small: the elements live in the storage's own block (one allocation, not two) */
         s = t_gc_alloc(sizeof *s + INLINE_DATA_BYTES);
         s->data = (char *)s + sizeof *s;
     } else {
@@ -73,7 +84,19 @@ Tensor *t_new(Shape shape, DType dtype, Device device) {
     size_t esize = t_dtype_size(dtype);
     if (numel > (int64_t)(SIZE_MAX / 2 / esize))
         t_raise(T_ERR_VALUE, "a tensor of shape %s is too large", t_shape_str(shape));
-    Tensor *t = t_gc_alloc(sizeof *t);
+    size_t nbytes = (size_t)numel * esize;
+    Tensor *t;
+    if (device == T_CPU && nbytes <= INLINE_DATA_BYTES) {
+        SmallTensor *b = t_gc_alloc(sizeof *b);
+        b->s.data = b->data;
+        b->s.nbytes = nbytes;
+        b->s.device = T_CPU;
+        t = &b->t;
+        t->storage = &b->s;
+    } else {
+        t = t_gc_alloc(sizeof *t);
+        t->storage = t_storage_new(nbytes, device);
+    }
     t->dtype = dtype;
     t->device = device;
     t->ndim = shape.ndim;
@@ -83,7 +106,6 @@ Tensor *t_new(Shape shape, DType dtype, Device device) {
         t->stride[i] = stride;
         stride *= shape.d[i] > 1 ? shape.d[i] : 1;
     }
-    t->storage = t_storage_new((size_t)numel * esize, device);
     return t;
 }
 
@@ -110,7 +132,7 @@ void t_free(Tensor *x) {
     if (s->device != T_CPU) {
         extern void t_device_storage_free(Storage *s);
         t_device_storage_free(s);
-    } else if (!s->external && s->data != (char *)s + sizeof *s) {
+    } else if (!s->external && !inline_data(s)) {
         GC_FREE(s->data);
     }
     s->data = NULL;
