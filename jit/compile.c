@@ -11,13 +11,14 @@
 
 #include "jit_internal.h"
 
-/* TinyCC's own headers and libtcc1.a (Debian's libtcc-dev). */
-static const char TCC_LIB_DIR[] = "/usr/lib/x86_64-linux-gnu/tcc";
+/* TinyCC's own headers and libtcc1.a (Debian's libtcc-dev); prelude.c uses it too. */
+const char TCC_LIB_DIR[] = "/usr/lib/x86_64-linux-gnu/tcc";
 
-/* What every cell starts with: the ctorch API and the helpers generated code calls. */
-static const char CELL_HEADER[] =
-    "#line 1 \"<cell header>\"\n"
-    "#include \"ctorch.h\"\n"
+/* What every cell starts with: the ctorch API, then the helpers generated code calls. */
+static const char CELL_INCLUDE[] = "#include \"ctorch.h\"\n";
+static const char CELL_INCLUDE_NAME[] = "\"ctorch.h\"";
+static const char CELL_HEADER_LINE[] = "#line 1 \"<cell header>\"\n";
+static const char CELL_DECLS[] =
     "extern volatile int __ct_line;\n"
     "void *__ct_memcpy(void *, const void *, unsigned long);\n"
     "void __ct_publish(MimeBundle *);\n"
@@ -247,11 +248,36 @@ static void emit_line(StrBuf *b, int line, int cell_no) {
     sb_printf(b, "#line %d \"In[%d]\"\n", line, cell_no);
 }
 
+/* C's words for scalar types and their qualifiers, and <stdint.h>'s and <stddef.h>'s names. */
+static const char *const SCALAR_WORDS[] = {
+    "int", "long", "short", "char", "signed", "unsigned", "float", "double", "_Bool", "bool",
+    "const", "volatile", "size_t", "ssize_t", "ptrdiff_t", "intptr_t", "uintptr_t", "int8_t",
+    "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t"};
+
+/* Whether a field's type (as text) is a scalar, a pointer or an array: never a struct. */
+static bool is_plain_type(const char *type) {
+    if (strpbrk(type, "*[")) return true;
+    for (const char *p = type; *p;) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        if (!n) break;
+        bool scalar = false;
+        for (size_t i = 0; i < sizeof SCALAR_WORDS / sizeof SCALAR_WORDS[0] && !scalar; i++)
+            scalar = strlen(SCALAR_WORDS[i]) == n && !strncmp(p, SCALAR_WORDS[i], n);
+        if (!scalar) return false;
+        p += n;
+    }
+    return true;
+}
+
 /* The struct types a result may have: a _Generic association for each, showing its fields.
    A field of one of the nested types (the cells' own, a few) shows as {...}; listing every
    type for every field would grow as the square of the number of types. */
 static void emit_struct_cases(StrBuf *b, const Item *const *types, int ntypes,
                               const Item *const *nested, int nnested, const char *expr) {
+    StrBuf cases = {0};
+    for (int u = 0; u < nnested; u++)
+        sb_printf(&cases, ", %s: t_bundle_text(\"{...}\")", nested[u]->struct_name);
     for (int t = 0; t < ntypes; t++) {
         const Item *ty = types[t];
         sb_printf(b, ", %s: ({ %s __ct_v = (%s); __ct_struct_bundle(\"%s\", %d, "
@@ -262,24 +288,35 @@ static void emit_struct_cases(StrBuf *b, const Item *const *types, int ntypes,
         sb_puts(b, "}, (MimeBundle *const[]){");
         for (int f = 0; f < ty->nfields; f++) {
             sb_printf(b, "%s_Generic((0, __ct_v.%s)", f ? ", " : "", ty->fields[f]);
-            for (int u = 0; u < nnested; u++)
-                sb_printf(b, ", %s: t_bundle_text(\"{...}\")", nested[u]->struct_name);
+            /* a field of a scalar, pointer or array type cannot be one of the structs */
+            if (cases.len && !is_plain_type(ty->field_types[f])) sb_add(b, cases.s, cases.len);
             sb_printf(b, ", default: t_bundle((0, __ct_v.%s)))", ty->fields[f]);
         }
         sb_puts(b, "}); })");
     }
+    sb_free(&cases);
 }
 
-/* Modules show as their tree (t_bundle_module): Module pointers, and pointers to the cells'
-   structs whose first member is a Module (what NN_NEW makes). */
+/* The handle types of ctorch.h a result may have, and the bundle that shows each. */
+static const char *const HANDLE_CASES[][2] = {
+    {"Module *", "t_bundle_module"},       {"const Module *", "t_bundle_module"},
+    {"Optimizer *", "t_bundle_optimizer"}, {"const Optimizer *", "t_bundle_optimizer"},
+    {"Dataset *", "t_bundle_dataset"},     {"const Dataset *", "t_bundle_dataset"},
+    {"DataLoader *", "t_bundle_loader"},   {"const DataLoader *", "t_bundle_loader"},
+    {"Plot *", "plot_bundle"},             {"void *", "t_bundle_pointer"},
+    {"const void *", "t_bundle_pointer"},
+};
+
+/* Handles show as their summary, modules as their tree (t_bundle_module): also a pointer to
+   any of the cells' structs, which is a module when NN_NEW made it (nn_is_module tells at run
+   time, so a struct nesting another module struct first shows as a tree too). */
 static void emit_module_cases(StrBuf *b, const Item *const *types, int ntypes, const char *expr) {
-    sb_printf(b, ", Module *: t_bundle_module((const Module *)(%s)), const Module *: "
-                 "t_bundle_module((%s))",
-              expr, expr);
+    for (size_t i = 0; i < sizeof HANDLE_CASES / sizeof HANDLE_CASES[0]; i++)
+        sb_printf(b, ", %s: %s((%s)(%s))", HANDLE_CASES[i][0], HANDLE_CASES[i][1],
+                  HANDLE_CASES[i][0], expr);
     for (int t = 0; t < ntypes; t++)
-        if (types[t]->nfields && !strcmp(types[t]->field_types[0], "Module"))
-            sb_printf(b, ", %s *: t_bundle_module((const Module *)(%s))", types[t]->struct_name,
-                      expr);
+        sb_printf(b, ", %s *: t_bundle_pointer((const void *)(%s))", types[t]->struct_name,
+                  expr);
 }
 
 /* The statement that displays the result: chosen by the expression's type at compile time
@@ -322,20 +359,71 @@ static bool is_cell_item(const Cell *cell, const Item *it) {
     return cell->n && it >= cell->items && it < cell->items + cell->n;
 }
 
-/* The whole C source of a cell. */
-static char *cell_source(const Jit *jit, const Cell *cell, int cell_no, ResultMode mode) {
-    StrBuf b = {0};
-    sb_puts(&b, CELL_HEADER);
+/* The text of an item as this cell compiles it: its own as written, earlier cells' prelude. */
+static const char *item_text(const Cell *cell, const Item *it) {
+    return is_cell_item(cell, it) ? it->text : it->prelude;
+}
+
+/* Whether it is an #include of a system header or of ctorch.h: those lead the preprocessed
+   part; a header of the user's ends it. */
+static bool is_system_include(const Cell *cell, const Item *it) {
+    const char *text = item_text(cell, it);
+    return it->kind == ITEM_INCLUDE && text &&
+           (strchr(text, '<') || strstr(text, CELL_INCLUDE_NAME));
+}
+
+/* The start of a cell's source: ctorch.h and the #include items that lead the view, from
+   the preprocessed copy when they preprocess. Returns how many items of the view it covered;
+   *headers_id names the preprocessed text (0 when the includes are compiled as written). */
+static int emit_headers(Jit *jit, const Cell *cell, const Item **view, int nview, StrBuf *b,
+                        unsigned long *headers_id) {
+    StrBuf inc = {0};
+    sb_puts(&inc, CELL_INCLUDE);
+    int n = 0;
+    while (n < nview && is_system_include(cell, view[n]))
+        sb_printf(&inc, "%s\n", item_text(cell, view[n++]));
+    const char *pre = prelude_headers(jit, inc.s, headers_id);
+    sb_free(&inc);
+    if (!pre) {
+        /* the includes go through the compile, which says what is wrong with them */
+        *headers_id = 0;
+        sb_puts(b, CELL_HEADER_LINE);
+        sb_puts(b, CELL_INCLUDE);
+        return 0;
+    }
+    sb_puts(b, pre);
+    return n;
+}
+
+/* Where a cell's source ends its headers, and which headers they are. */
+typedef struct SourceParts {
+    size_t tail_at;
+    unsigned long headers_id;
+} SourceParts;
+
+/* Whether a cell's source carries every header or only what the cell needs (trim.c). */
+typedef enum Headers { HEADERS_TRIMMED, HEADERS_ALL } Headers;
+
+/* The whole C source of a cell; parts (when not NULL) receives where its headers end. */
+static char *cell_source(Jit *jit, const Cell *cell, int cell_no, ResultMode mode,
+                         Headers headers, SourceParts *parts) {
+    StrBuf head = {0}, b = {0};
     int nview;
     const Item **view = program_view(jit, cell, &nview);
-    for (int i = 0; i < nview; i++) {
+    unsigned long headers_id;
+    int first = emit_headers(jit, cell, view, nview, &head, &headers_id);
+    sb_puts(&b, CELL_HEADER_LINE);
+    sb_puts(&b, CELL_DECLS);
+    for (int i = first; i < nview; i++) {
         const Item *it = view[i];
         if (is_cell_item(cell, it)) {
             emit_line(&b, it->line, cell_no);
-            sb_printf(&b, "%s\n", it->text);
+            sb_puts(&b, it->marked ? it->marked : it->text);
+            sb_puts(&b, "\n");
         } else if (it->prelude) {
             emit_line(&b, it->line, it->cell_no);
-            sb_printf(&b, "%s\n", it->prelude);
+            sb_puts(&b, it->prelude);
+            sb_puts(&b, "\n");
         }
     }
     free(view);
@@ -360,7 +448,17 @@ static char *cell_source(const Jit *jit, const Cell *cell, int cell_no, ResultMo
     }
     sb_puts(&b, "}\n");
     free(types);
-    return sb_take(&b);
+    /* a user's header (included after the system ones) may use any system declaration */
+    StrBuf all = {0};
+    if (headers == HEADERS_TRIMMED && headers_id && !strstr(b.s, "#include"))
+        prelude_emit_trimmed(jit, headers_id, b.s, &all);
+    else
+        sb_add(&all, head.s ? head.s : "", head.len);
+    if (parts) *parts = (SourceParts){all.len, headers_id};
+    sb_add(&all, b.s, b.len);
+    sb_free(&head);
+    sb_free(&b);
+    return sb_take(&all);
 }
 
 /* A TinyCC state set up for a cell: include paths, bound libc, earlier cells' symbols. */
@@ -390,7 +488,7 @@ static bool build(Jit *jit, const Cell *cell, const char *src, Diags *ds, Compil
         return false;
     }
     StrBuf err = {0};
-    char *at = arena_place(&jit->arena, s, &err);
+    char *at = arena_place(&jit->arena, s, &out->size, &err);
     if (!at || ds->nerrors) {
         if (err.len) on_diag(ds, err.s);
         sb_free(&err);
@@ -399,6 +497,7 @@ static bool build(Jit *jit, const Cell *cell, const char *src, Diags *ds, Compil
     }
     out->entry = (void (*)(void))tcc_get_symbol(s, CELL_ENTRY);
     out->state = s;
+    out->image = at;
     return true;
 }
 
@@ -412,27 +511,70 @@ static bool error_on_result(const Diags *ds, const Cell *cell, int cell_no) {
     return false;
 }
 
+/* The number a cell's own lines are named by in the source a kept compile is looked up by:
+   the same for every run of it (see rerun.c). */
+enum { RERUN_CELL_NO = 0 };
+
+/* Looks for a kept compile of the cell as it would be compiled now; fills key (its tail is
+   malloc'd, or NULL when the cell cannot be kept). */
+static bool reuse(Jit *jit, const Cell *cell, ResultMode mode, RerunKey *key, Compiled *out) {
+    *key = (RerunKey){0};
+    if (!rerun_cacheable(cell, "")) return false;
+    SourceParts parts;
+    char *src = cell_source(jit, cell, RERUN_CELL_NO, mode, HEADERS_ALL, &parts);
+    *key = (RerunKey){.headers_id = parts.headers_id, .links = rerun_links(jit, cell),
+                      .nlibs = jit->nlibs, .mode = mode};
+    if (!parts.headers_id || !rerun_cacheable(cell, src + parts.tail_at)) {
+        free(src);
+        return false;
+    }
+    key->tail = jit_strdup(src + parts.tail_at);
+    free(src);
+    const RerunEntry *e = rerun_find(jit, key);
+    if (!e) return false;
+    out->entry = rerun_entry(e);
+    out->reused = e;
+    return true;
+}
+
+/* Compiles the cell in one result mode: with the headers it needs, then, when that fails,
+   with all of them (so that a piece trim.c missed costs time, not a wrong error). */
+static bool build_mode(Jit *jit, const Cell *cell, int cell_no, ResultMode mode, Diags *ds,
+                       Compiled *out) {
+    char *src = cell_source(jit, cell, cell_no, mode, HEADERS_TRIMMED, NULL);
+    bool ok = build(jit, cell, src, ds, out);
+    free(src);
+    if (ok) return true;
+    diags_free(ds);
+    src = cell_source(jit, cell, cell_no, mode, HEADERS_ALL, NULL);
+    ok = build(jit, cell, src, ds, out);
+    free(src);
+    return ok;
+}
+
 bool compile_cell(Jit *jit, const Cell *cell, const char *code, int cell_no, ResultMode mode,
                   Compiled *out, JitResult *res) {
     memset(out, 0, sizeof *out);
     jit->cell_no = cell_no;
     jit->io_code = code;
+    RerunKey key = {0};
+    if (reuse(jit, cell, mode, &key, out)) {
+        free((char *)key.tail);
+        return true;
+    }
     Diags ds = {0};
-    char *src = cell_source(jit, cell, cell_no, mode);
-    bool ok = build(jit, cell, src, &ds, out);
-    free(src);
+    bool ok = build_mode(jit, cell, cell_no, mode, &ds, out);
     /* A result of one of ctorch.h's struct types is displayed on a second try; a result of a
        type ctorch cannot display is run without displaying it. */
     static const ResultMode RETRIES[] = {RESULT_DISPLAY_ALL, RESULT_DISCARD};
     for (size_t r = 0; r < sizeof RETRIES / sizeof RETRIES[0]; r++) {
         if (ok || mode != RESULT_DISPLAY || !error_on_result(&ds, cell, cell_no)) break;
-        Diags retry = {0};
-        src = cell_source(jit, cell, cell_no, RETRIES[r]);
-        ok = build(jit, cell, src, &retry, out);
-        free(src);
         diags_free(&ds);
-        ds = retry;
+        ok = build_mode(jit, cell, cell_no, RETRIES[r], &ds, out);
     }
+    /* kept only when TinyCC said nothing: a reused compile shows no warnings */
+    if (ok && key.tail && ds.n == 0) rerun_store(jit, &key, cell, out);
+    free((char *)key.tail);
     if (ok) warn(jit, &ds, cell_no, jit->io);
     else report(jit, &ds, cell_no, res);
     diags_free(&ds);
@@ -446,7 +588,7 @@ bool compile_body(Jit *jit, const char *body, int cell_no, Compiled *out, JitRes
     jit->io_code = body;
     Cell none = {0};
     StrBuf b = {0};
-    char *prelude = cell_source(jit, &none, cell_no, RESULT_DISCARD);
+    char *prelude = cell_source(jit, &none, cell_no, RESULT_DISCARD, HEADERS_ALL, NULL);
     /* drop the empty entry function the prelude ends with */
     char *entry = strstr(prelude, "void __ct_cell(void) {\n}");
     if (entry) *entry = '\0';

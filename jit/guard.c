@@ -51,20 +51,35 @@ void guard_raise(TErrorKind kind, int code, const char *what) {
     t_raise_error(&err);
 }
 
+/* Records the crash's function and, from the line marks, its line. at is the crash address
+   or a return address (which points after its call: one byte back is inside it). */
+static void record(Jit *jit, const CodeSym *c, const char *at, bool is_return) {
+    snprintf(jit->crash_fn, sizeof jit->crash_fn, "%s", c->name);
+    jit->crash_fn_cell = c->cell_no;
+    const LineMark *m = jit_line_at(jit, c->addr, is_return ? at - 1 : at);
+    jit->crash_fn_line = m ? m->line : 0;
+}
+
 /* Where in the cells the crash happened: the function holding pc, or the innermost cell
    function on the stack when pc is in a library. */
 static void locate(Jit *jit, void *pc) {
-    const CodeSym *c = jit_code_at(jit, pc);
-    if (!c) {
-        void *frames[BACKTRACE_DEPTH];
-        int n = backtrace(frames, BACKTRACE_DEPTH);
-        for (int i = 0; i < n && !c; i++) c = jit_code_at(jit, frames[i]);
-    }
     jit->crash_fn[0] = '\0';
     jit->crash_fn_cell = -1;
-    if (!c) return;
-    snprintf(jit->crash_fn, sizeof jit->crash_fn, "%s", c->name);
-    jit->crash_fn_cell = c->cell_no;
+    jit->crash_fn_line = 0;
+    const CodeSym *c = jit_code_at(jit, pc);
+    if (c) {
+        record(jit, c, pc, false);
+        return;
+    }
+    void *frames[BACKTRACE_DEPTH];
+    int n = backtrace(frames, BACKTRACE_DEPTH);
+    for (int i = 0; i < n; i++) {
+        c = jit_code_at(jit, frames[i]);
+        if (c) {
+            record(jit, c, frames[i], true);
+            return;
+        }
+    }
 }
 
 /* Whether a SIGSEGV at addr is the cell thread running out of stack. */
@@ -118,11 +133,14 @@ static void on_crash(int sig, siginfo_t *si, void *ucv) {
         snprintf(what, sizeof what, "abort() was called");
         break;
     }
-    if (kind != T_ERR_STACK) locate(jit, pc);
-    else {
+    if (kind != T_ERR_STACK) {
+        locate(jit, pc);
+    } else {
         const CodeSym *c = jit_code_at(jit, pc);
-        snprintf(jit->crash_fn, sizeof jit->crash_fn, "%s", c ? c->name : "");
-        jit->crash_fn_cell = c ? c->cell_no : -1;
+        jit->crash_fn[0] = '\0';
+        jit->crash_fn_cell = -1;
+        jit->crash_fn_line = 0;
+        if (c) record(jit, c, pc, false);
     }
     guard_raise(kind, sig, what);
 }
@@ -201,14 +219,17 @@ static void fill_error(Jit *jit, const TError *err, JitResult *res) {
     StrBuf where = {0};
     sb_printf(&where, "In[%d]", jit->cell_no);
     if (jit->line > 0) sb_printf(&where, " line %d", jit->line);
-    if (is_signal && jit->crash_fn[0] && strcmp(jit->crash_fn, "<cell>")) {
+    bool in_function = is_signal && jit->crash_fn[0] && strcmp(jit->crash_fn, "<cell>");
+    if (in_function) {
         sb_printf(&where, ", in function %s", jit->crash_fn);
         if (jit->crash_fn_cell >= 0 && jit->crash_fn_cell != jit->cell_no)
             sb_printf(&where, " (defined in In[%d])", jit->crash_fn_cell);
+        if (jit->crash_fn_line > 0) sb_printf(&where, " at line %d", jit->crash_fn_line);
     }
     StrBuf evalue = {0};
     sb_printf(&evalue, "%s (%s)", err->message, where.s);
-    enum { TRACEBACK_LINES = 3 }; /* the error, where it was, the line quoted */
+    /* the error, where it was, the cell's line quoted, the function's line with its place */
+    enum { TRACEBACK_LINES = 5 };
     char **tb = jit_xmalloc(sizeof(char *) * TRACEBACK_LINES);
     int ntb = 0;
     StrBuf l = {0};
@@ -220,6 +241,15 @@ static void fill_error(Jit *jit, const TError *err, JitResult *res) {
     sb_printf(&cellname, "In[%d]", jit->cell_no);
     diag_quote(jit, &l, cellname.s, jit->line, NULL);
     if (l.len) tb[ntb++] = sb_take(&l);
+    if (in_function && jit->crash_fn_line > 0) {
+        int fcell = jit->crash_fn_cell >= 0 ? jit->crash_fn_cell : jit->cell_no;
+        sb_free(&cellname);
+        sb_printf(&cellname, "In[%d]", fcell);
+        sb_printf(&l, "  %s line %d, in %s", cellname.s, jit->crash_fn_line, jit->crash_fn);
+        tb[ntb++] = sb_take(&l);
+        diag_quote(jit, &l, cellname.s, jit->crash_fn_line, NULL);
+        if (l.len) tb[ntb++] = sb_take(&l);
+    }
     sb_free(&l);
     sb_free(&cellname);
     result_error(res, err->kind, evalue.s, tb, ntb);
@@ -264,9 +294,6 @@ void guard_run(Jit *jit, void (*fn)(void), JitResult *res) {
     atomic_store(&jit->interrupt, false);
     uninstall();
     jit->cell_handler = NULL;
-    /* the cell boundary: grad mode back on, progress bars a failed loop left open closed */
-    T_TRY { t_reset_thread_state(); }
-    T_CATCH(err) { (void)err; }
 }
 
 /* Asks the running cell to stop (async-signal-safe: a flag and pthread_kill). */

@@ -92,7 +92,7 @@ void jit_execute_plain(Jit *jit, const char *code, int cell_no, const JitIO *io,
         cell_free(&cell);
         return;
     }
-    program_commit(jit, &cell, c.state, code);
+    program_commit(jit, &cell, &c, code);
     void (*entry)(void) = c.entry;
     compiled_free(&c);
     cell_free(&cell);
@@ -118,6 +118,12 @@ void jit_execute(Jit *jit, const char *code, int cell_no, const JitIO *io, JitRe
         /* the compiler itself failed (out of memory, a pipe that could not be made) */
         result_error(res, err->kind, err->message, NULL, 0);
     }
+    /* the cell boundary, whatever the outcome (compile error, magic, crash): grad mode back
+       on, progress bars a failed loop left open closed */
+    T_TRY { t_reset_thread_state(); }
+    T_CATCH(err) {
+        if (res->ok) result_error(res, err->kind, err->message, NULL, 0);
+    }
     /* input a cell did not read is not left for the next one */
     free(jit->stdin_buf);
     jit->stdin_buf = NULL;
@@ -137,6 +143,7 @@ void jit_reset(Jit *jit) {
     for (int i = 0; i < jit->nsources; i++) free(jit->sources[i].code);
     free(jit->sources);
     jit->sources = NULL;
+    rerun_free(jit);
     jit->nsources = 0;
 }
 
@@ -144,8 +151,11 @@ void jit_reset(Jit *jit) {
 void jit_free(Jit *jit) {
     if (!jit) return;
     jit_reset(jit);
+    prelude_cache_free(jit);
+    rerun_free(jit);
     for (int i = 0; i < jit->ncode; i++) free(jit->code[i].name);
     free(jit->code);
+    free(jit->marks);
     for (int i = 0; i < jit->nlibs; i++) free(jit->libs[i]);
     free(jit->libs);
     free(jit->include_dir);

@@ -11,11 +11,16 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "jit.h"
 
 struct TCCState;
+typedef struct PreludeCache PreludeCache;
+
+/* TinyCC's own headers and libtcc1.a (Debian's libtcc-dev). */
+extern const char TCC_LIB_DIR[];
 
 /* ---- strings (strbuf.c) ---- */
 
@@ -53,6 +58,10 @@ typedef enum ItemKind {
     ITEM_RESULT,    /* the final expression without ';', displayed */
 } ItemKind;
 
+/* The prefix of the assembler labels placed before each statement of a cell's functions:
+   "__ct_ln_<line>_<k>" marks where line <line> of the cell starts. */
+#define JIT_LINE_MARK "__ct_ln_"
+
 /* C's name spaces, plus macros: a name redefined in the same space replaces the old item. */
 typedef enum KeySpace { KEY_ORDINARY, KEY_TAG, KEY_MACRO } KeySpace;
 
@@ -66,6 +75,7 @@ typedef struct Item {
     int cell_no;    /* the In[n] it came from */
     int line;       /* its first line in that cell (1-based) */
     char *text;     /* what the defining cell compiles (file scope or body) */
+    char *marked;   /* ITEM_FUNCTION: text with line markers (JIT_LINE_MARK), or NULL */
     char *prelude;  /* what later cells see, or NULL */
     char *init;     /* ITEM_GLOBAL: statement run in the body to initialise it, or NULL */
     char *name;     /* the main name (functions, globals, types, macros), or NULL */
@@ -104,8 +114,33 @@ void item_free(Item *it);
 Item item_copy(const Item *it);
 /* Whether two items share a key (so the later replaces the earlier). */
 bool item_keys_overlap(const Item *a, const Item *b);
+/* A copy of src (malloc'd, same length and offsets) in which designated-initialiser
+   arguments (`f(x, .lr = 0.1)`, ctorch's options idiom) read as expressions to tree-sitter
+   (options.c). */
+char *mask_options(const char *src, size_t n);
+/* text (a function definition starting at byte base of src) with a line marker before each
+   statement of body, its block (a TSNode *: tree-sitter's node type has no tag to declare
+   here) (marks.c); NULL when it has none. *counter numbers the markers of one cell. */
+char *marks_insert(const char *src, const void *body, uint32_t base, const char *text,
+                   int *counter);
 /* The source of the tree-sitter C grammar's parser, linked from the generated parser.c. */
 const struct TSLanguage *tree_sitter_c(void);
+
+/* How a cell's final expression is compiled: displayed knowing the cells' struct types, also
+   ctorch.h's (a longer _Generic, tried when the first does not compile), or only run. */
+typedef enum ResultMode { RESULT_DISPLAY, RESULT_DISPLAY_ALL, RESULT_DISCARD } ResultMode;
+
+typedef struct RerunEntry RerunEntry;
+typedef struct RerunCache RerunCache;
+
+/* A compiled, relocated cell: its entry point, or NULL with diagnostics in res. */
+typedef struct Compiled {
+    void (*entry)(void);
+    struct TCCState *state;   /* kept until the cell is committed; NULL when reused */
+    char *image;              /* where it was relocated, and its size */
+    size_t size;
+    const RerunEntry *reused; /* the kept compile it reuses, or NULL (rerun.c) */
+} Compiled;
 
 /* ---- the program and its memory (program.c) ---- */
 
@@ -121,6 +156,13 @@ typedef struct CodeSym {
     char *addr;
     int cell_no;
 } CodeSym;
+
+/* Where a line of a cell's function starts in memory (from the line markers). */
+typedef struct LineMark {
+    char *addr;
+    int line;
+    int cell_no;
+} LineMark;
 
 /* One committed cell's source, for diagnostics that quote lines of earlier cells. */
 typedef struct CellSource {
@@ -141,6 +183,8 @@ struct Jit {
     int nitems;
     CodeSym *code;        /* functions of every cell, for crash reports */
     int ncode;
+    LineMark *marks;      /* line starts of cells' functions, by address */
+    int nmarks;
     CellSource *sources;
     int nsources;
     char **libs;          /* %lib: shared libraries loaded for cells */
@@ -167,9 +211,12 @@ struct Jit {
     timer_t timer;
     bool have_timer;
     void *altstack;
+    PreludeCache *prelude_cache; /* headers preprocessed once (prelude.c) */
+    RerunCache *rerun;           /* cells compiled once, run again (rerun.c) */
     /* where the last crash happened (filled by the signal handler) */
     char crash_fn[128];
     int crash_fn_cell;
+    int crash_fn_line;    /* the line of that function's cell, or 0 when unknown */
 };
 
 /* The Jit of the cell running now (the bound libc functions and signal handlers need it). */
@@ -177,16 +224,19 @@ extern Jit *jit_current;
 
 /* Reserves the arena. */
 void arena_init(Arena *a);
-/* Relocates a compiled cell into the arena; returns its start or NULL (diagnostics in err). */
-char *arena_place(Arena *a, struct TCCState *s, StrBuf *err);
+/* Relocates a compiled cell into the arena; returns its start (and its size in *size) or NULL
+   (diagnostics in err). */
+char *arena_place(Arena *a, struct TCCState *s, size_t *size, StrBuf *err);
 /* Whether p points into code or data of some cell. */
 bool arena_contains(const Arena *a, const void *p);
 /* The function of some cell holding the address pc, or NULL. */
 const CodeSym *jit_code_at(const Jit *jit, const void *pc);
+/* The line mark at or before pc inside the function fn starting at fn_addr, or NULL. */
+const LineMark *jit_line_at(const Jit *jit, const void *fn_addr, const void *pc);
 /* The committed source of cell cell_no, or NULL. */
 const char *jit_cell_source(const Jit *jit, int cell_no);
 /* Commits a compiled cell: its file-scope items replace or join the prelude. */
-void program_commit(Jit *jit, const Cell *cell, struct TCCState *s, const char *code);
+void program_commit(Jit *jit, const Cell *cell, const Compiled *c, const char *code);
 /* What a cell compiles against, in order: the program's items, with the cell's own
    file-scope items in place of those they replace (malloc'd array of pointers). */
 const Item **program_view(const Jit *jit, const Cell *cell, int *n);
@@ -197,15 +247,6 @@ const Item *program_find(const Jit *jit, const char *name);
 
 /* ---- compiling a cell (compile.c) ---- */
 
-/* How a cell's final expression is compiled: displayed knowing the cells' struct types, also
-   ctorch.h's (a longer _Generic, tried when the first does not compile), or only run. */
-typedef enum ResultMode { RESULT_DISPLAY, RESULT_DISPLAY_ALL, RESULT_DISCARD } ResultMode;
-
-/* A compiled, relocated cell: its entry point, or NULL with diagnostics in res. */
-typedef struct Compiled {
-    void (*entry)(void);
-    struct TCCState *state; /* kept until the cell is committed */
-} Compiled;
 
 /* Compiles cell (already split) against the program; body_only compiles the whole code as
    one function body (for %timeit). On failure fills res with a CompileError. Warnings go to
@@ -216,6 +257,54 @@ bool compile_body(Jit *jit, const char *body, int cell_no, Compiled *out, JitRes
 void compiled_free(Compiled *c);
 /* Formats a diagnostic's position "In[3] line 2" plus the quoted line and a caret. */
 void diag_quote(const Jit *jit, StrBuf *out, const char *file, int line, const char *hint);
+
+/* ---- the headers, preprocessed once (prelude.c) ---- */
+
+/* The preprocessed text, macros kept, of includes (a block of #include lines): made once and
+   kept while the files it came from are unchanged. NULL when they do not preprocess (the
+   cell's compile then reports why) or when a header outside the system's and ctorch's
+   include directories is among them (the cell then compiles the #include lines). *id
+   receives a number naming this text (a new one whenever it is made again). */
+const char *prelude_headers(Jit *jit, const char *includes, unsigned long *id);
+/* Appends to out the part of the headers named id (from prelude_headers) that tail needs
+   (trim.c), or all of them when that part is not known. */
+void prelude_emit_trimmed(Jit *jit, unsigned long id, const char *tail, StrBuf *out);
+void prelude_cache_free(Jit *jit);
+
+/* ---- the part of the headers a cell needs (trim.c) ---- */
+
+typedef struct TrimIndex TrimIndex;
+/* Parses preprocessed headers into pieces, with the names each defines and mentions. */
+TrimIndex *trim_index_new(const char *text);
+/* Appends to out the pieces reachable from the names tail (the rest of a cell's source)
+   mentions, in order. */
+void trim_emit(const TrimIndex *ix, const char *tail, StrBuf *out);
+void trim_index_free(TrimIndex *ix);
+
+/* ---- cells compiled once, run again (rerun.c) ---- */
+
+/* What a kept compile is looked up by: the cell's source after the headers (with its own
+   number as 0), the headers' text, the addresses it links against, the libraries loaded. */
+typedef struct RerunKey {
+    const char *tail;
+    unsigned long headers_id;
+    uint64_t links;
+    int nlibs;
+    ResultMode mode;
+} RerunKey;
+
+/* A hash of the earlier cells' names and addresses the cell would link against. */
+uint64_t rerun_links(const Jit *jit, const Cell *cell);
+/* Whether a compile of cell (its source after the headers: tail) may be kept and reused. */
+bool rerun_cacheable(const Cell *cell, const char *tail);
+/* The kept compile for key, with its memory put back as just after relocation, or NULL. */
+const RerunEntry *rerun_find(Jit *jit, const RerunKey *key);
+/* Keeps a successful compile (c->state still alive) for key. */
+void rerun_store(Jit *jit, const RerunKey *key, const Cell *cell, const Compiled *c);
+/* A kept compile's entry point, and the address of a global it defines (or NULL). */
+void (*rerun_entry(const RerunEntry *e))(void);
+void *rerun_symbol(const RerunEntry *e, const char *name);
+void rerun_free(Jit *jit);
 
 /* ---- running a cell (guard.c) ---- */
 

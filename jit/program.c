@@ -33,9 +33,10 @@ void arena_init(Arena *a) {
 }
 
 /* Relocates a compiled cell at the arena's end (page aligned) and roots it for the collector. */
-char *arena_place(Arena *a, TCCState *s, StrBuf *err) {
+char *arena_place(Arena *a, TCCState *s, size_t *placed, StrBuf *err) {
     int size = tcc_relocate(s, NULL);
     if (size < 0) return NULL;
+    *placed = (size_t)size;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t need = ((size_t)size + page - 1) / page * page;
     if (a->used + need > a->size) {
@@ -66,6 +67,53 @@ const CodeSym *jit_code_at(const Jit *jit, const void *pc) {
         if (c->addr <= (const char *)pc && (!best || c->addr > best->addr)) best = c;
     }
     return best;
+}
+
+/* The line mark at or before pc, inside the function starting at fn_addr (binary search:
+   cells are placed at rising addresses and each cell's marks are sorted). */
+const LineMark *jit_line_at(const Jit *jit, const void *fn_addr, const void *pc) {
+    int lo = 0, hi = jit->nmarks - 1, found = -1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (jit->marks[mid].addr <= (const char *)pc) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if (found < 0 || jit->marks[found].addr < (const char *)fn_addr) return NULL;
+    return &jit->marks[found];
+}
+
+/* What collecting a cell's line marks needs. */
+typedef struct MarkScan {
+    Jit *jit;
+    int cell_no;
+    int first; /* the cell's first mark in jit->marks */
+} MarkScan;
+
+/* tcc_list_symbols callback: keeps the line markers (JIT_LINE_MARK<line>_<k>). */
+static void add_mark(void *ctx, const char *name, const void *val) {
+    MarkScan *m = ctx;
+    size_t n = strlen(JIT_LINE_MARK);
+    if (strncmp(name, JIT_LINE_MARK, n)) return;
+    Jit *jit = m->jit;
+    jit->marks = jit_xrealloc(jit->marks, sizeof(LineMark) * (size_t)(jit->nmarks + 1));
+    jit->marks[jit->nmarks++] = (LineMark){(char *)val, atoi(name + n), m->cell_no};
+}
+
+/* Orders marks by address. */
+static int by_addr(const void *a, const void *b) {
+    const char *x = ((const LineMark *)a)->addr, *y = ((const LineMark *)b)->addr;
+    return (x > y) - (x < y);
+}
+
+/* Records where the lines of a compiled cell's functions start. */
+static void collect_marks(Jit *jit, TCCState *s, int cell_no) {
+    MarkScan m = {jit, cell_no, jit->nmarks};
+    tcc_list_symbols(s, &m, add_mark);
+    qsort(jit->marks + m.first, (size_t)(jit->nmarks - m.first), sizeof(LineMark), by_addr);
 }
 
 /* The newest committed source of In[cell_no]. */
@@ -252,21 +300,30 @@ static void add_code_sym(Jit *jit, const char *name, void *addr, int cell_no) {
     jit->ncode++;
 }
 
+/* The address of a name the compiled cell defines. */
+static void *compiled_symbol(const Compiled *c, const char *name) {
+    return c->state ? tcc_get_symbol(c->state, name) : rerun_symbol(c->reused, name);
+}
+
 /* Makes a compiled cell part of the program: its items, addresses and source. */
-void program_commit(Jit *jit, const Cell *cell, TCCState *s, const char *code) {
+void program_commit(Jit *jit, const Cell *cell, const Compiled *c, const char *code) {
     for (int i = 0; i < cell->n; i++) {
         Item it = cell->items[i];
         if (!is_kept(&it)) continue;
         if (it.kind == ITEM_FUNCTION || it.kind == ITEM_GLOBAL) {
-            it.addr = tcc_get_symbol(s, it.name);
+            it.addr = compiled_symbol(c, it.name);
             if (it.kind == ITEM_FUNCTION && it.addr)
                 add_code_sym(jit, it.name, it.addr, cell->items[i].cell_no);
         }
         commit_item(jit, &it);
     }
     order_items(jit->items, jit->nitems);
-    void *entry = tcc_get_symbol(s, "__ct_cell");
-    if (entry && cell->n) add_code_sym(jit, "<cell>", entry, cell->items[0].cell_no);
+    /* a reused compile's marks and entry are known from its first run */
+    if (cell->n && c->state) {
+        collect_marks(jit, c->state, cell->items[0].cell_no);
+        void *entry = tcc_get_symbol(c->state, "__ct_cell");
+        if (entry) add_code_sym(jit, "<cell>", entry, cell->items[0].cell_no);
+    }
     jit->sources = jit_xrealloc(jit->sources, sizeof(CellSource) * (size_t)(jit->nsources + 1));
     jit->sources[jit->nsources].cell_no = cell->n ? cell->items[0].cell_no : 0;
     jit->sources[jit->nsources].code = jit_strdup(code);

@@ -142,10 +142,18 @@ static void *interrupter_main(void *arg) {
     return NULL;
 }
 
-/* Prints one cell's outcome as a JSON line. */
-static void print_outcome(int no, const JitResult *res, const Outputs *o) {
+/* Milliseconds on the monotonic clock. */
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Prints one cell's outcome as a JSON line; ms is how long jit_execute took. */
+static void print_outcome(int no, const JitResult *res, const Outputs *o, double ms) {
     FILE *f = stdout;
-    fprintf(f, "{\"cell\": %d, \"ok\": %s, \"stdout\": ", no, res->ok ? "true" : "false");
+    fprintf(f, "{\"cell\": %d, \"ok\": %s, \"ms\": %.3f, \"stdout\": ", no,
+            res->ok ? "true" : "false", ms);
     json_string(f, o->out.s ? o->out.s : "");
     fputs(", \"stderr\": ", f);
     json_string(f, o->err.s ? o->err.s : "");
@@ -192,10 +200,12 @@ int jit_run_cells(const char *path) {
         pthread_t th;
         Interrupter in = {jit, cells[i].interrupt_after};
         bool interrupting = in.after > 0 && pthread_create(&th, NULL, interrupter_main, &in) == 0;
+        double t0 = now_ms();
         jit_execute(jit, cells[i].code.s ? cells[i].code.s : "", i + 1, &io, &res);
+        double ms = now_ms() - t0;
         if (interrupting) pthread_join(th, NULL);
         t_display_set_hook(NULL, NULL);
-        print_outcome(i + 1, &res, &o);
+        print_outcome(i + 1, &res, &o, ms);
         jit_result_free(&res);
         sb_free(&o.out);
         sb_free(&o.err);

@@ -20,6 +20,7 @@ typedef struct Splitter {
     JitIsValue is_value;
     void *ctx;
     Cell *out;
+    int nmarks; /* line markers placed so far (each has its own name) */
 } Splitter;
 
 /* ---- nodes ---- */
@@ -325,6 +326,8 @@ static void split_function(Splitter *sp, TSNode n) {
     TSNode decl = field(n, "declarator");
     TSNode type = field(n, "type");
     uint32_t head_end = ts_node_is_null(body) ? ts_node_end_byte(n) : ts_node_start_byte(body);
+    if (!ts_node_is_null(body))
+        it->marked = marks_insert(sp->src, &body, base, it->text, &sp->nmarks);
     char *head = jit_strndup(it->text, head_end - base);
     StrBuf b = {0};
     sb_printf(&b, "%s;", squeeze(head));
@@ -618,14 +621,17 @@ static void mark_join(Cell *c) {
         it->joins = true;
 }
 
-/* Parses src as C. */
+/* Parses src as C, with options arguments masked (the tree's offsets are src's). */
 static TSTree *parse(const char *src, size_t len) {
     static TSParser *parser; /* the cell compiler runs on one thread */
     if (!parser) {
         parser = ts_parser_new();
         ts_parser_set_language(parser, tree_sitter_c());
     }
-    return ts_parser_parse_string(parser, NULL, src, (uint32_t)len);
+    char *masked = mask_options(src, len);
+    TSTree *tree = ts_parser_parse_string(parser, NULL, masked, (uint32_t)len);
+    free(masked);
+    return tree;
 }
 
 /* Whether a node that did not parse ends without ';' (an expression statement missing one). */
@@ -673,6 +679,7 @@ void split_cell(const char *code, int cell_no, JitIsValue is_value, void *ctx, C
 /* Frees what an item holds. */
 void item_free(Item *it) {
     free(it->text);
+    free(it->marked);
     free(it->prelude);
     free(it->init);
     free(it->name);
@@ -710,6 +717,7 @@ static char **copy_strings(char **s, int n) {
 Item item_copy(const Item *it) {
     Item c = *it;
     c.text = jit_strdup(it->text);
+    c.marked = jit_strdup(it->marked);
     c.prelude = jit_strdup(it->prelude);
     c.init = jit_strdup(it->init);
     c.name = jit_strdup(it->name);

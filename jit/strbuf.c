@@ -51,18 +51,22 @@ void sb_add(StrBuf *b, const char *data, size_t len) {
 
 void sb_puts(StrBuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
-/* Appends formatted text. */
+/* Appends formatted text: into the room there is, formatted again only when it did not fit
+   (cells' sources are built from thousands of these). */
 void sb_printf(StrBuf *b, const char *fmt, ...) {
     va_list ap, ap2;
     va_start(ap, fmt);
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    sb_reserve(b, 0);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(b->s + b->len, room, fmt, ap);
     va_end(ap);
-    if (n > 0) {
+    if (n > 0 && (size_t)n >= room) {
         sb_reserve(b, (size_t)n);
         vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap2);
-        b->len += (size_t)n;
     }
+    if (n > 0) b->len += (size_t)n;
+    b->s[b->len] = '\0';
     va_end(ap2);
 }
 

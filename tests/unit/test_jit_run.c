@@ -111,6 +111,23 @@ Test(jit_run, a_cell_that_does_not_compile_changes_nothing) {
     jit_free(jit);
 }
 
+Test(jit_run, every_cell_boundary_resets_thread_state) {
+    Jit *jit = jit_new();
+    Seen s = {0};
+    /* a cell that fails to compile runs nothing, yet its boundary still resets grad mode */
+    t_set_grad_enabled(false);
+    fails(jit, "int bad = nothing_here;", "CompileError", &s);
+    cr_assert(t_is_grad_enabled(), "grad mode is back on after a cell that did not compile");
+    /* a magic cell's boundary too */
+    t_set_grad_enabled(false);
+    ok(jit, "%lsmagic", &s);
+    cr_assert(t_is_grad_enabled(), "grad mode is back on after a magic");
+    /* and a cell that turned it off and then crashed */
+    fails(jit, "t_set_grad_enabled(false);\nint *p = 0;\n*p = 1;", "SegmentationFault", &s);
+    cr_assert(t_is_grad_enabled());
+    jit_free(jit);
+}
+
 Test(jit_run, crashes_end_the_cell_not_the_program) {
     Jit *jit = jit_new();
     Seen s = {0};

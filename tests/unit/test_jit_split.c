@@ -1,6 +1,7 @@
 /* test_jit_split.c — splitting cells into items (jit/split.c): what each item is, the names it
    defines, what later cells see of it, and which expression is the cell's result. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jit_internal.h"
@@ -135,4 +136,93 @@ Test(jit_split, redefinitions_share_keys) {
     cr_assert_not(item_keys_overlap(&a.items[0], &b.items[1]), "tags are another name space");
     cell_free(&a);
     cell_free(&b);
+}
+
+Test(jit_split, options_arguments_are_masked_for_the_parser_only) {
+    const char *src = "f(x, .lr = 0.1, .k = {2, {3}}); g(\".a = 1\", (T){.b = 2}); h(.5)";
+    char *m = mask_options(src, strlen(src));
+    cr_assert_str_eq(m, "f(x,  lr = 0.1,  k = (2, (3))); g(\".a = 1\", (T){.b = 2}); h(.5)");
+    cr_assert_eq(strlen(m), strlen(src), "every byte keeps its offset");
+    free(m);
+}
+
+Test(jit_split, options_idiom_in_every_placement) {
+    Cell c;
+    split_cell("Optimizer *opt = optim_sgd(p, .lr = 0.01, .momentum = 0.9);\n"
+               "Tensor *step(Tensor *x) { return nn_call(nn_conv2d(1, 6, 5, .padding = 2), x); }\n"
+               "for (DataLoader *l = data_loader(ds, .batch_size = 64); data_next(l, &b);) n++;\n"
+               "data_fashion_mnist(.train = true)\n",
+               2, NULL, NULL, &c);
+    cr_assert_eq(c.n, 4);
+    cr_assert_eq(c.items[0].kind, ITEM_GLOBAL);
+    cr_assert_str_eq(c.items[0].name, "opt");
+    cr_assert(strstr(c.items[0].init, "optim_sgd(p, .lr = 0.01, .momentum = 0.9)") != NULL,
+              "the original text is compiled");
+    cr_assert_eq(c.items[1].kind, ITEM_FUNCTION);
+    cr_assert_str_eq(c.items[1].name, "step");
+    cr_assert_eq(c.items[2].kind, ITEM_STATEMENT);
+    cr_assert_eq(c.items[3].kind, ITEM_RESULT);
+    cr_assert_str_eq(c.items[3].text, "data_fashion_mnist(.train = true)");
+    cell_free(&c);
+}
+
+Test(jit_split, block_macros_read_as_if_else_to_the_parser) {
+    const char *src = "T_TRY { a(); } T_CATCH(e) { b(); }\nT_NO_GRAD { c(); }\nint MAX(int x) { }";
+    char *m = mask_options(src, strlen(src));
+    cr_assert_str_eq(m, "if(1) { a(); } else       { b(); }\nif(1)     { c(); }\n"
+                        "int MAX(int x) { }");
+    free(m);
+    Cell c;
+    split_cell("int f(int b) {\n"
+               "    T_TRY { b = 1; } T_CATCH(e) { b = 2; }\n"
+               "    T_NO_GRAD { b += 1; }\n"
+               "    return b;\n"
+               "}\n",
+               1, NULL, NULL, &c);
+    cr_assert_eq(c.n, 1, "one function, not pieces of one");
+    cr_assert_eq(c.items[0].kind, ITEM_FUNCTION);
+    cr_assert(strstr(c.items[0].marked, JIT_LINE_MARK "4_") != NULL, "line 4 has a marker");
+    cr_assert(strstr(c.items[0].marked, "} T_CATCH(e)") != NULL,
+              "no marker between a block and T_CATCH");
+    cell_free(&c);
+}
+
+/* The text trim_emit keeps of headers for a cell whose source is tail. */
+static char *trimmed(const char *headers, const char *tail) {
+    TrimIndex *ix = trim_index_new(headers);
+    StrBuf out = {0};
+    trim_emit(ix, tail, &out);
+    trim_index_free(ix);
+    return sb_take(&out);
+}
+
+Test(jit_split, headers_are_trimmed_to_what_the_cell_reaches) {
+    const char *h = "typedef int A;\n"
+                    "typedef A B;\n"
+                    "struct S { B b; };\n"
+                    "enum E { E1, E2 };\n"
+                    "int f(struct S *s);\n"
+                    "int g(void);\n"
+                    "#define F(x) f(x)\n"
+                    "#define G 1\n"
+                    "#undef G\n"
+                    "#define CAT(a, b) a##b\n"
+                    "int h1(void);\n";
+    char *t = trimmed(h, "F(0) + E2");
+    cr_assert(strstr(t, "int f(struct S *s);") && strstr(t, "struct S { B b; };") &&
+                  strstr(t, "typedef A B;") && strstr(t, "typedef int A;"),
+              "what F reaches, through the types: %s", t);
+    cr_assert(strstr(t, "enum E { E1, E2 };"), "an enum constant reaches its enum: %s", t);
+    cr_assert_null(strstr(t, "int g(void);"), "%s", t);
+    cr_assert_null(strstr(t, "#define G"), "%s", t);
+    cr_assert_null(strstr(t, "CAT"), "%s", t);
+    free(t);
+    t = trimmed("# 1 \"<string>\"\n#pragma pack(push, 1)\nint f(void);\n", "x");
+    cr_assert(strstr(t, "#pragma pack(push, 1)") && !strstr(t, "<string>") && !strstr(t, "f("),
+              "pragmas stay, line markers and what is not reached go: %s", t);
+    free(t);
+    t = trimmed(h, "CAT(h, 1)()");
+    cr_assert(strstr(t, "#define G 1") && strstr(t, "#undef G"),
+              "a macro that pastes names keeps every macro: %s", t);
+    free(t);
 }
