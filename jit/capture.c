@@ -180,6 +180,10 @@ Capture *capture_begin(const JitIO *io) {
     if (!capture_init(c)) t_raise(T_ERR_IO, "capturing output: %s", strerror(errno));
     fflush(stdout);
     fflush(stderr);
+    /* a cell's printf lines reach the notebook as they are printed, not when a 4 KiB buffer
+       fills (stdout is a pipe here, which stdio would buffer fully); glibc allows the change
+       after a flush */
+    setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
     pthread_mutex_lock(&c->lock);
     c->io = io;
     pthread_mutex_unlock(&c->lock);
