@@ -1,6 +1,7 @@
 /* test_data.c — datasets, transforms, loaders and checkpoint files, including every way a
    file can be bad. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -221,4 +222,34 @@ Test(checkpoints, npy_round_trip) {
     cr_assert_eq(truncate(path, 100), 0);
     T_ASSERT_RAISES(T_ERR_IO, t_load_npy(path), "truncated");
     unlink(path);
+}
+
+Test(data, cifar10_binary_records_and_their_errors) {
+    enum { RECORD = 1 + 3 * 32 * 32 };
+    char dir[256];
+    snprintf(dir, sizeof dir, "/tmp/ctorch-test-%d-cifar", (int)getpid());
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    static unsigned char recs[2 * RECORD];
+    for (int r = 0; r < 2; r++) {
+        recs[r * RECORD] = (unsigned char)(3 + r); /* labels 3 and 4 */
+        for (int i = 1; i < RECORD; i++) recs[r * RECORD + i] = (unsigned char)(i % 256);
+    }
+    char path[300];
+    snprintf(path, sizeof path, "%s/test_batch.bin", dir);
+    write_bytes(path, recs, sizeof recs);
+    Dataset *ds = data_cifar10(.root = dir, .train = false);
+    cr_assert_eq(data_len(ds), 2);
+    Tensor *x, *y;
+    data_get(ds, 1, &x, &y);
+    T_ASSERT_SHAPE(x, 3, 32, 32);
+    cr_assert_eq(t_item(y), 4);
+    cr_assert_float_eq(t_get(x, 0, 0, 1), 2 / 255.0, 1e-6);
+    write_bytes(path, recs, sizeof recs - 10);
+    T_ASSERT_RAISES(T_ERR_IO, data_cifar10(.root = dir, .train = false), "truncated");
+    recs[0] = 12;
+    write_bytes(path, recs, sizeof recs);
+    T_ASSERT_RAISES(T_ERR_IO, data_cifar10(.root = dir, .train = false), "label 12");
+    T_ASSERT_RAISES(T_ERR_IO, data_cifar10(.root = dir), "data_batch_1.bin");
+    unlink(path);
+    rmdir(dir);
 }
