@@ -111,3 +111,103 @@ def test_scenarios_cover_every_error_kind():
     assert {"SegmentationFault", "BusError", "FloatingPointError", "IllegalInstruction", "Abort",
             "Exit", "StackOverflow", "KeyboardInterrupt", "CompileError", "ShapeError",
             "IOError"} <= names
+
+
+# ---- the same scenarios through the Jupyter kernel ----
+
+def run_scenario_in_kernel(path):
+    """Runs a scenario's cells in a fresh ctorch kernel through jupyter_client; one dict per
+    cell in the form `ctorch --run-cells` prints, so the same expectations apply."""
+    import threading
+
+    from jupyter_client.manager import start_new_kernel
+
+    cells = raw_cells(path)
+    km, kc = start_new_kernel(kernel_name="ctorch", startup_timeout=60)
+    results = []
+    try:
+        for code, stdin_lines, interrupt_after in cells:
+            got = {"ok": True, "stdout": "", "stderr": "", "result": None, "displays": [],
+                   "ename": None, "evalue": None, "traceback": []}
+
+            def on_output(msg, got=got):
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "stream":
+                    got["stdout" if content["name"] == "stdout" else "stderr"] += content["text"]
+                elif kind == "execute_result":
+                    got["result"] = content["data"].get("text/plain")
+                elif kind == "display_data":
+                    got["displays"].append(content["data"].get("text/plain"))
+                elif kind == "error":
+                    got.update(ok=False, ename=content["ename"], evalue=content["evalue"],
+                               traceback=content["traceback"])
+
+            answers = list(stdin_lines or [])
+
+            def on_stdin(msg):
+                kc.input(answers.pop(0) if answers else "")
+
+            timer = None
+            if interrupt_after:
+                timer = threading.Timer(interrupt_after, km.interrupt_kernel)
+                timer.start()
+            reply = kc.execute_interactive(code, output_hook=on_output, timeout=TIMEOUT_S,
+                                           allow_stdin=stdin_lines is not None,
+                                           stdin_hook=on_stdin)
+            if timer:
+                timer.cancel()
+            for payload in reply["content"].get("payload", []):
+                if payload.get("source") == "page":  # help (?name): Jupyter's pager
+                    got["stdout"] += payload["data"].get("text/plain", "")
+            if reply["content"]["status"] == "error" and got["ok"]:
+                c = reply["content"]
+                got.update(ok=False, ename=c["ename"], evalue=c["evalue"], traceback=c["traceback"])
+            results.append(got)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return results
+
+
+def raw_cells(path):
+    """(code, stdin lines or None, interrupt delay or None) for each cell of a scenario."""
+    out = []
+    section = None
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.startswith("--- "):
+            kind, _, arg = line[4:].partition(" ")
+            if kind == "cell":
+                out.append([[], None, None])
+                section = "code"
+            elif kind == "stdin" and out:
+                out[-1][1] = []
+                section = "stdin"
+            elif kind == "interrupt-after" and out:
+                out[-1][2] = float(arg)
+                section = None
+            else:
+                section = None
+            continue
+        if section == "code":
+            out[-1][0].append(line)
+        elif section == "stdin":
+            out[-1][1].append(line)
+    cells = []
+    for code, stdin_lines, delay in out:
+        while code and code[-1] == "":
+            code.pop()
+        while stdin_lines and stdin_lines[-1] == "":
+            stdin_lines.pop()
+        cells.append(("\n".join(code), stdin_lines, delay))
+    return cells
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario_through_the_kernel(path, ctorch_kernelspec):
+    if not BIN.exists():
+        pytest.fail(f"{BIN} is not built (make)")
+    cells = parse_scenario(path)
+    got = run_scenario_in_kernel(path)
+    assert len(got) == len(cells)
+    for no, (cell, result) in enumerate(zip(cells, got), start=1):
+        check_cell(no, cell, result)
