@@ -43,7 +43,7 @@ static void iter_build(Iter *it, const Tensor *const *ops, int nops) {
         if (out->size[d] == 1) continue;
         it->size[nd] = out->size[d];
         for (int k = 0; k < nops; k++)
-            it->stride[k][nd] = ops[k]->stride[d] * (int64_t)t_dtype_size(ops[k]->dtype);
+            it->stride[k][nd] = ops[k]->stride[d] * (int64_t)t_esize(ops[k]->dtype);
         perm[nd] = nd;
         nd++;
     }
@@ -116,7 +116,7 @@ static void iter_range(const Iter *it, CpuLoop loop, const void *ctx, int64_t be
 /* Whether every operand is row-major contiguous (so the whole op is one flat row). */
 static bool all_contiguous(const Tensor *const *ops, int nops) {
     for (int k = 0; k < nops; k++)
-        if (!t_is_contiguous(ops[k])) return false;
+        if (!t_contiguous_fast(ops[k])) return false;
     return true;
 }
 
@@ -129,7 +129,7 @@ void cpu_iter_run(const Tensor *const *ops, int nops, CpuLoop loop, const void *
         int64_t stride[CPU_ITER_MAX_OPS];
         for (int k = 0; k < nops; k++) {
             ptr[k] = t_ptr(ops[k]);
-            stride[k] = (int64_t)t_dtype_size(ops[k]->dtype);
+            stride[k] = (int64_t)t_esize(ops[k]->dtype);
         }
         loop(ptr, stride, numel, ctx);
         return;

@@ -33,6 +33,14 @@ static Tensor *operand(Tensor *x, DType dtype, Shape shape) {
     return r;
 }
 
+/* Whether a and b have the same sizes (the common case, with nothing to broadcast). */
+static bool same_shape(const Tensor *a, const Tensor *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->size[i] != b->size[i]) return false;
+    return true;
+}
+
 /* True when x's elements exactly tile its storage span in some dim order (no gaps, no
    overlap), so an output can share its layout and be walked in one flat pass. */
 static bool is_dense(const Tensor *x) {
@@ -126,7 +134,7 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
         t_raise(T_ERR_DTYPE, "%s: subtracting bool tensors is not supported; use t_ne or "
                 "logical operations instead", name);
     if (op == B_POW && ct == T_BOOL) ct = T_I64;
-    Shape shape = t_broadcast_shapes(name, t_shape_of(a), t_shape_of(b));
+    Shape shape = same_shape(a, b) ? t_shape_of(a) : t_broadcast_shapes(name, t_shape_of(a), t_shape_of(b));
     Tensor *out, *grad_a = a;
     if (inplace) {
         check_writable(name, a);

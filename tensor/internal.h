@@ -70,8 +70,25 @@ Shape t_broadcast_shapes(const char *op, Shape a, Shape b);
 /* The dtype both operands promote to. */
 DType t_promote(DType a, DType b);
 /* Pointer to element 0 of x (offset applied). */
+/* Bytes per element of a dtype already known to be valid (the hot-path twin of
+   t_dtype_size, which checks). */
+static inline size_t t_esize(DType d) {
+    static const unsigned char bytes[T_NDTYPES] = {4, 8, 8, 4, 1, 1}; /* in DType's order */
+    return bytes[d];
+}
 static inline char *t_ptr(const Tensor *x) {
-    return (char *)x->storage->data + x->offset * (int64_t)t_dtype_size(x->dtype);
+    return (char *)x->storage->data + x->offset * (int64_t)t_esize(x->dtype);
+}
+/* Whether x is row-major contiguous (the hot-path twin of t_is_contiguous). */
+static inline bool t_contiguous_fast(const Tensor *x) {
+    int64_t expected = 1;
+    bool empty = false;
+    for (int i = x->ndim - 1; i >= 0; i--) {
+        empty |= x->size[i] == 0;
+        if (x->size[i] != 1 && x->stride[i] != expected) return empty || t_is_contiguous(x);
+        expected *= x->size[i];
+    }
+    return true;
 }
 /* Shape of a tensor (internal inline twin of t_shape). */
 static inline Shape t_shape_of(const Tensor *x) {
