@@ -97,8 +97,10 @@ $(BENCH_BIN): $(BUILD)/obj/bench/bench_ops.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(LIB_A) $(LDLIBS_T)
 
-bench: deps all $(BENCH_BIN)
+bench: deps all kernelspec $(BENCH_BIN)
 	$(PY) bench/run.py
+	$(PY) bench/kernel_bench.py
+	$(PY) bench/cell_bench.py
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests
