@@ -97,6 +97,11 @@ Tensor *t_new(Shape shape, DType dtype, Device device) {
         t = t_gc_alloc(sizeof *t);
         t->storage = t_storage_new(nbytes, device);
     }
+    t_init_contiguous(t, shape, dtype, device);
+    return t;
+}
+
+void t_init_contiguous(Tensor *t, Shape shape, DType dtype, Device device) {
     t->dtype = dtype;
     t->device = device;
     t->ndim = shape.ndim;
@@ -106,7 +111,6 @@ Tensor *t_new(Shape shape, DType dtype, Device device) {
         t->stride[i] = stride;
         stride *= shape.d[i] > 1 ? shape.d[i] : 1;
     }
-    return t;
 }
 
 Tensor *t_make_view(const Tensor *x, int ndim, const int64_t *size, const int64_t *stride,

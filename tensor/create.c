@@ -100,15 +100,7 @@ Tensor *t_from_blob_shape(void *data, DType dtype, Shape shape) {
     if (!data) t_raise(T_ERR_VALUE, "t_from_blob: data is NULL");
     int64_t numel = t_shape_numel("t_from_blob", shape);
     Tensor *t = t_gc_alloc(sizeof *t);
-    t->dtype = dtype;
-    t->device = T_CPU;
-    t->ndim = shape.ndim;
-    int64_t stride = 1;
-    for (int i = shape.ndim - 1; i >= 0; i--) {
-        t->size[i] = shape.d[i];
-        t->stride[i] = stride;
-        stride *= shape.d[i] > 1 ? shape.d[i] : 1;
-    }
+    t_init_contiguous(t, shape, dtype, T_CPU);
     Storage *s = t_gc_alloc(sizeof *s);
     s->data = data;
     s->nbytes = (size_t)numel * t_dtype_size(dtype);

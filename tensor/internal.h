@@ -51,6 +51,8 @@ char *t_gc_sprintf(const char *fmt, ...);
 Storage *t_storage_new(size_t nbytes, Device device);
 /* A new contiguous tensor header over a fresh storage. */
 Tensor *t_new(Shape shape, DType dtype, Device device);
+/* Sets t's dtype, device and a row-major contiguous geometry of shape (storage untouched). */
+void t_init_contiguous(Tensor *t, Shape shape, DType dtype, Device device);
 /* A header for a view of x with the given geometry, sharing x's storage. */
 Tensor *t_make_view(const Tensor *x, int ndim, const int64_t *size, const int64_t *stride,
                     int64_t offset);
