@@ -38,10 +38,12 @@ SETTLE_SECONDS = 0.15
 BUSY_LOAD_MARGIN = 1.0
 
 # Both libraries' thread pools, set before torch loads (and passed to bench_ops).
-# Waiting passively (as the ctorch kernel does) keeps idle OpenMP threads off the cores; both
-# sides get the same policy.
-THREAD_ENV = {"OMP_NUM_THREADS": str(THREADS), "OPENBLAS_NUM_THREADS": str(THREADS),
-              "OMP_WAIT_POLICY": "PASSIVE"}
+# Both sides get the same OpenMP wait policy: OpenMP's default (threads spin a while before
+# sleeping), as a PyTorch user has it, unless OMP_WAIT_POLICY is set for the run (the ctorch
+# kernel sets PASSIVE, which a busy machine needs).
+THREAD_ENV = {"OMP_NUM_THREADS": str(THREADS), "OPENBLAS_NUM_THREADS": str(THREADS)}
+if os.environ.get("OMP_WAIT_POLICY"):
+    THREAD_ENV["OMP_WAIT_POLICY"] = os.environ["OMP_WAIT_POLICY"]
 os.environ.update(THREAD_ENV)
 import torch  # noqa: E402  (after the thread environment is set)
 
@@ -239,8 +241,9 @@ def main():
                "torch": torch.__version__, "python": platform.python_version(),
                "kernel": platform.release()}
     print(f"ctorch vs PyTorch (CPU) — {started:%Y-%m-%d %H:%M:%S} UTC")
+    machine["omp_wait_policy"] = THREAD_ENV.get("OMP_WAIT_POLICY", "default")
     print(f"machine: {machine['cpu']}, {machine['cores']} cores; {THREADS} threads each; "
-          f"torch {machine['torch']}")
+          f"OpenMP wait policy {machine['omp_wait_policy']}; torch {machine['torch']}")
 
     for c in cases:  # write every input before timing anything
         for inp in c.inputs:
