@@ -123,7 +123,8 @@ install: deps
 
 lab: deps
 	$(MAKE) all kernelspec
-	JUPYTER_PATH=$(abspath $(BUILD)/share/jupyter) .venv/bin/jupyter lab notebooks/
+	JUPYTER_PATH=$(abspath $(BUILD)/share/jupyter) .venv/bin/jupyter lab \
+	    $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 $(FUZZ_BIN): fuzz/fuzz_wire.c kernel/wire.c kernel/wire.h
 	@mkdir -p $(dir $@)
