@@ -103,7 +103,8 @@ DataLoader *data_loader_args(Dataset *ds, LoaderArgs args);
 bool data_next(DataLoader *l, Batch *b);
 /* Batches in one epoch. */
 int64_t data_loader_len(const DataLoader *l);
-/* Ends the current epoch early: the next data_next starts a new one. */
+/* Ends the current epoch early (and stops its loading thread): the next data_next starts a new
+   one. Call it when leaving a loop over batches before the epoch's end. */
 void data_loader_reset(DataLoader *l);
 
 /* ------------------------------------------------------------------------------------------ */

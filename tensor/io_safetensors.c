@@ -89,7 +89,10 @@ static bool peek(Json *j, char c) {
 /* A string without escapes other than \" and \\ (tensor names and dtypes). */
 static char *string(Json *j) {
     expect(j, '"');
-    char *s = t_gc_alloc_atomic((size_t)(j->end - j->p) + 1);
+    const char *close = j->p;
+    while (close < j->end && *close != '"') close += *close == '\\' ? 2 : 1;
+    if (close > j->end) close = j->end;
+    char *s = t_gc_alloc_atomic((size_t)(close - j->p) + 1);
     size_t n = 0;
     while (j->p < j->end && *j->p != '"') {
         if (*j->p == '\\') {
