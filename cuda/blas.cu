@@ -37,36 +37,12 @@ static cublasHandle_t handle_for(Device device) {
     return h;
 }
 
-/* How cuBLAS reads one matrix: transposed or not, and its leading dimension. */
-typedef struct BlasMat {
-    bool trans;
-    int64_t ld;
-} BlasMat;
-
-/* How a row-major rows x cols matrix with strides rs, cs reads in cuBLAS's column-major
-   terms: as its transpose with ld = rs (trans false), or as itself with ld = cs (trans true).
-   False when it is neither. Size-1 dims put no constraint on their stride (as cpu_blas.c). */
-static bool blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, BlasMat *m) {
-    int64_t min_ld_rows = cols > 1 ? cols : 1, min_ld_cols = rows > 1 ? rows : 1;
-    if ((cols == 1 || cs == 1) && (rows == 1 || rs >= min_ld_rows)) {
-        m->trans = false;
-        m->ld = rows == 1 || rs < min_ld_rows ? min_ld_rows : rs;
-        return true;
-    }
-    if ((rows == 1 || rs == 1) && (cols == 1 || cs >= min_ld_cols)) {
-        m->trans = true;
-        m->ld = cols == 1 || cs < min_ld_cols ? min_ld_cols : cs;
-        return true;
-    }
-    return false;
-}
-
 /* out = a @ b for float32 or float64 through one strided-batched cuBLAS call. */
 static void gemm(Tensor *out, const Tensor *a, const Tensor *b, int64_t batch, int64_t m,
                  int64_t k, int64_t n, int64_t a_bs, int64_t b_bs) {
     BlasMat la = {false, 0}, lb = {false, 0};
-    if (!blas_layout(m, k, a->stride[1], a->stride[2], &la) ||
-        !blas_layout(k, n, b->stride[1], b->stride[2], &lb))
+    if (!t_blas_layout(m, k, a->stride[1], a->stride[2], &la) ||
+        !t_blas_layout(k, n, b->stride[1], b->stride[2], &lb))
         cu_raise(T_ERR_VALUE, "cuda matmul: operands must be row-major or transposed matrices "
                  "(strides [%lld, %lld] and [%lld, %lld])", (long long)a->stride[1],
                  (long long)a->stride[2], (long long)b->stride[1], (long long)b->stride[2]);

@@ -285,7 +285,7 @@ typedef struct Reach {
     const TrimIndex *ix;
     bool *kept;       /* per piece */
     bool *seen;       /* per name */
-    int *todo, ntodo; /* names reached, not yet followed */
+    int *pending, npending; /* names reached, not yet followed */
     bool all_macros;
 } Reach;
 
@@ -293,7 +293,7 @@ typedef struct Reach {
 static void reach_name(Reach *r, int id) {
     if (id < 0 || r->seen[id]) return;
     r->seen[id] = true;
-    push(&r->todo, &r->ntodo, id);
+    push(&r->pending, &r->npending, id);
 }
 
 /* Keeps piece pi and reaches what it mentions. */
@@ -320,7 +320,7 @@ void trim_emit(const TrimIndex *ix, const char *tail, StrBuf *out) {
         if (ix->p[i].always) keep(&r, i);
     each_identifier(tail, 0, (uint32_t)strlen(tail), reach_text_name, &r);
     bool macros_done = false;
-    while (r.ntodo || (r.all_macros && !macros_done)) {
+    while (r.npending || (r.all_macros && !macros_done)) {
         if (r.all_macros && !macros_done) {
             /* a reached macro pastes names: any macro may be what it makes */
             macros_done = true;
@@ -328,7 +328,7 @@ void trim_emit(const TrimIndex *ix, const char *tail, StrBuf *out) {
                 if (ix->p[i].is_macro) keep(&r, i);
             continue;
         }
-        int id = r.todo[--r.ntodo];
+        int id = r.pending[--r.npending];
         for (int i = 0; i < ix->ndefiners[id]; i++) keep(&r, ix->definers[id][i]);
     }
     for (int i = 0; i < ix->n; i++) {
@@ -338,7 +338,7 @@ void trim_emit(const TrimIndex *ix, const char *tail, StrBuf *out) {
     sb_add(out, "\n", 1);
     free(r.kept);
     free(r.seen);
-    free(r.todo);
+    free(r.pending);
 }
 
 void trim_index_free(TrimIndex *ix) {

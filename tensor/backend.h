@@ -135,6 +135,31 @@ typedef struct Backend {
     void (*synchronize)(Device device);
 } Backend;
 
+/* How a GEMM reads one matrix operand in place: trans false when its rows are contiguous
+   (leading dimension ld = the row stride), true when its columns are (ld = the column stride).
+   The CPU passes this to CBLAS (row-major); CUDA to cuBLAS with the operands swapped. */
+typedef struct BlasMat {
+    bool trans;
+    int64_t ld;
+} BlasMat;
+
+/* The BlasMat of a rows x cols matrix with strides rs, cs (in elements), or false when it is
+   neither layout (the op copies it first). Size-1 dims put no constraint on their stride. */
+static inline bool t_blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, BlasMat *m) {
+    int64_t min_ld_rows = cols > 1 ? cols : 1, min_ld_cols = rows > 1 ? rows : 1;
+    if ((cols == 1 || cs == 1) && (rows == 1 || rs >= min_ld_rows)) {
+        m->trans = false;
+        m->ld = rows == 1 || rs < min_ld_rows ? min_ld_rows : rs;
+        return true;
+    }
+    if ((rows == 1 || rs == 1) && (cols == 1 || cs >= min_ld_cols)) {
+        m->trans = true;
+        m->ld = cols == 1 || cs < min_ld_cols ? min_ld_cols : cs;
+        return true;
+    }
+    return false;
+}
+
 /* The backend of a device: the CPU's, or the CUDA one (DeviceError when there is none). */
 const Backend *t_backend(Device device);
 extern const Backend t_cpu_backend;

@@ -12,30 +12,6 @@
 /* Multiply-adds below which integer batches stay on one thread. */
 enum { INT_PARALLEL_MIN_MACS = 1 << 16 };
 
-/* How BLAS reads one matrix: transposed or not, and its leading dimension. */
-typedef struct BlasMat {
-    bool trans;
-    int64_t ld;
-} BlasMat;
-
-/* Finds how BLAS can read a rows x cols matrix with strides rs, cs (in elements): row-major
-   with ld = rs, or transposed with ld = cs. False when it is neither (the op copies it). Size-1
-   dims put no constraint on their stride. */
-static bool blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, BlasMat *m) {
-    int64_t min_ld_rows = cols > 1 ? cols : 1, min_ld_cols = rows > 1 ? rows : 1;
-    if ((cols == 1 || cs == 1) && (rows == 1 || rs >= min_ld_rows)) {
-        m->trans = false;
-        m->ld = rows == 1 || rs < min_ld_rows ? min_ld_rows : rs;
-        return true;
-    }
-    if ((rows == 1 || rs == 1) && (cols == 1 || cs >= min_ld_cols)) {
-        m->trans = true;
-        m->ld = cols == 1 || cs < min_ld_cols ? min_ld_cols : cs;
-        return true;
-    }
-    return false;
-}
-
 /* out[i][j] = sum_p a[i][p] * b[p][j] for one integer matrix pair, walking strides; the inner
    loop runs along b's row and out's row, which vectorizes when b is row-major. */
 #define DEFINE_INT_MATMUL(NAME, T)                                                              \
@@ -93,7 +69,7 @@ void cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b, int64_t batch,
     int64_t ars = a->stride[1], acs = a->stride[2], brs = b->stride[1], bcs = b->stride[2];
     if (out->dtype == T_F32 || out->dtype == T_F64) {
         BlasMat la = {false, 0}, lb = {false, 0};
-        if (!blas_layout(m, k, ars, acs, &la) || !blas_layout(k, n, brs, bcs, &lb))
+        if (!t_blas_layout(m, k, ars, acs, &la) || !t_blas_layout(k, n, brs, bcs, &lb))
             t_raise(T_ERR_VALUE, "cpu_matmul: operands must be row-major or transposed "
                     "matrices (strides [%lld, %lld] and [%lld, %lld])", (long long)ars,
                     (long long)acs, (long long)brs, (long long)bcs);
