@@ -3,7 +3,8 @@
 Each case is a named entry in CASES: its inputs (seeded NumPy arrays, written once as raw
 files that both sides read), the PyTorch expression, and the op of bench/bench_ops.c that
 computes the same thing in ctorch. Both sides warm up, then time repeated batches of calls;
-the table shows the medians and PyTorch-time / ctorch-time (above 1: ctorch is faster). The
+the table shows the medians and PyTorch-time / ctorch-time (above 1: ctorch is faster), taken
+rep by rep over batches run back to back, so that both sides of a ratio saw the same machine. The
 results go to build/bench/results-<time>.json and build/bench/latest.json.
 
 To add a benchmark (an MLP training step, a convolution): add an op to OPS in
@@ -88,7 +89,7 @@ M = 1 << 20
 BIG_INNER = 5
 CASES = [
     Case("sgemm 256", [Input((256, 256)), Input((256, 256), seed=1)],
-         torch.matmul, "matmul", reps=9, inner=50),
+         torch.matmul, "matmul", reps=15, inner=50),
     Case("sgemm 1024", [Input((1024, 1024)), Input((1024, 1024), seed=1)],
          torch.matmul, "matmul", reps=7),
     Case("sgemm 2048", [Input((2048, 2048)), Input((2048, 2048), seed=1)],
@@ -108,11 +109,11 @@ CASES = [
          torch.add, "add", reps=9, inner=20000, warmup=2000, target=10.0),
     Case("MLP 784-256-128-10 fwd+bwd, batch 64",
          [Input((64, 784)), Input((256, 784), seed=1), Input((128, 256), seed=2),
-          Input((10, 128), seed=3)], training.mlp_fwd_bwd, "mlp_fwd_bwd", reps=9, inner=20),
+          Input((10, 128), seed=3)], training.mlp_fwd_bwd, "mlp_fwd_bwd", reps=15, inner=20),
     Case("blitz net train step, batch 4", [Input((4, 1, 32, 32))], training.blitz_step,
          "blitz_step", reps=9, inner=50, warmup=5, target=2.0),
     Case("blitz net train step, batch 64", [Input((64, 1, 32, 32))], training.blitz_step,
-         "blitz_step", reps=9, inner=10, warmup=3),
+         "blitz_step", reps=15, inner=10, warmup=3),
     Case("Fashion-MNIST MLP epoch, batch 64", [Input((1,))], training.fmnist_mlp_epoch,
          "fmnist_mlp_epoch", reps=1, inner=1, warmup=1),
 ]
@@ -202,7 +203,15 @@ def run_case(case, ctorch):
     ctorch.finish()
     row.update(torch_seconds=th, torch_median=statistics.median(th), ctorch_seconds=ct,
                ctorch_median=statistics.median(ct))
-    row["ratio"] = row["torch_median"] / row["ctorch_median"]
+    # Each rep's two batches ran back to back, under the same conditions: their ratio cancels
+    # what changes between reps (this virtual machine's cores run faster or slower for seconds
+    # at a time), which the ratio of the two sides' medians would not.
+    pairs = sorted(t / c for t, c in zip(th, ct))
+    row["pair_ratios"] = pairs
+    row["ratio"] = statistics.median(pairs)
+    if len(pairs) >= 4:
+        q1, _, q3 = statistics.quantiles(pairs, n=4)
+        row["ratio_quartiles"] = [q1, q3]
     return row
 
 
@@ -256,17 +265,21 @@ def main():
     machine["loadavg_after"] = os.getloadavg()
 
     width = max(len(r["name"]) for r in rows)
-    print(f"\n{'case':<{width}}  {'PyTorch':>12}  {'ctorch':>12}  {'ratio':>7}  target")
+    print(f"\n{'case':<{width}}  {'PyTorch':>12}  {'ctorch':>12}  {'ratio':>7}  "
+          f"{'quartiles':>11}  target")
     for r in rows:
         if "ratio" in r:
             mark = "" if r["ratio"] >= r["target"] else "  below target"
+            quart = "{:.2f}-{:.2f}".format(*r["ratio_quartiles"]) if "ratio_quartiles" in r else "-"
             print(f"{r['name']:<{width}}  {fmt_time(r['torch_median']):>12}  "
-                  f"{fmt_time(r['ctorch_median']):>12}  {r['ratio']:>7.2f}  "
+                  f"{fmt_time(r['ctorch_median']):>12}  {r['ratio']:>7.2f}  {quart:>11}  "
                   f">= {r['target']:g}{mark}")
         else:
-            print(f"{r['name']:<{width}}  {'-':>12}  {'error':>12}  {'-':>7}  {r['error']}")
-    print("\nratio = PyTorch time / ctorch time (median of the timed batches; above 1: "
-          "ctorch is faster)")
+            print(f"{r['name']:<{width}}  {'-':>12}  {'error':>12}  {'-':>7}  {'-':>11}  "
+                  f"{r['error']}")
+    print("\ntimes: medians of the timed batches. ratio = PyTorch time / ctorch time (above 1: "
+          "ctorch is faster),\nthe median over reps of the two sides' back-to-back batches; "
+          "quartiles: of those per-rep ratios")
     load = max(machine["loadavg_before"][0], machine["loadavg_after"][0])
     busy = load > machine["cores"] + BUSY_LOAD_MARGIN
     print(f"load average (1 min): {machine['loadavg_before'][0]:.2f} before, "

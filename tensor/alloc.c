@@ -64,12 +64,21 @@ char *t_gc_sprintf(const char *fmt, ...) {
 }
 
 /* A small CPU tensor in one block: header, storage and elements (one allocation, not three;
-   views keep the block alive through its storage, an interior pointer the collector follows). */
+   views keep the block alive through its storage, an interior pointer the collector follows).
+   The block is only as long as its elements need: the collector's cost per object (clearing
+   it when it dies, the cache lines it takes) grows with its size. */
 typedef struct SmallTensor {
     Tensor t;
     Storage s;
-    char data[INLINE_DATA_BYTES];
+    char data[];
 } SmallTensor;
+
+/* Bytes every inline element area gets at least, so that an empty tensor's data pointer
+   still points into its own block. */
+enum { INLINE_MIN_BYTES = 16 };
+
+/* The element bytes an inline storage of nbytes is given. */
+static size_t inline_bytes(size_t nbytes) { return nbytes > INLINE_MIN_BYTES ? nbytes : INLINE_MIN_BYTES; }
 
 /* Whether s keeps its elements in its own block. */
 static bool inline_data(const Storage *s) { return s->data == (const char *)s + sizeof *s; }
@@ -81,7 +90,7 @@ Storage *t_storage_new(size_t nbytes, Device device) {
     }
     Storage *s;
     if (nbytes <= INLINE_DATA_BYTES) {
-        s = t_gc_alloc(sizeof *s + INLINE_DATA_BYTES);
+        s = t_gc_alloc(sizeof *s + inline_bytes(nbytes));
         s->data = (char *)s + sizeof *s;
     } else {
         s = t_gc_alloc(sizeof *s);
@@ -95,13 +104,18 @@ Storage *t_storage_new(size_t nbytes, Device device) {
 Tensor *t_new(Shape shape, DType dtype, Device device) {
     int64_t numel = t_shape_numel("t_empty", shape);
     if ((unsigned)dtype >= T_NDTYPES) t_raise(T_ERR_DTYPE, "unknown dtype %d", (int)dtype);
-    size_t esize = t_dtype_size(dtype);
-    if (numel > (int64_t)(SIZE_MAX / 2 / esize))
+    if (numel > (int64_t)(SIZE_MAX / 2 / t_dtype_size(dtype)))
         t_raise(T_ERR_VALUE, "a tensor of shape %s is too large", t_shape_str(shape));
-    size_t nbytes = (size_t)numel * esize;
+    return t_new_sized(shape.ndim, shape.d, dtype, device);
+}
+
+Tensor *t_new_sized(int ndim, const int64_t *size, DType dtype, Device device) {
+    int64_t numel = 1;
+    for (int i = 0; i < ndim; i++) numel *= size[i];
+    size_t nbytes = (size_t)numel * t_esize(dtype);
     Tensor *t;
     if (device == T_CPU && nbytes <= INLINE_DATA_BYTES) {
-        SmallTensor *b = t_gc_alloc(sizeof *b);
+        SmallTensor *b = t_gc_alloc(sizeof *b + inline_bytes(nbytes));
         b->s.data = b->data;
         b->s.nbytes = nbytes;
         b->s.device = T_CPU;
@@ -111,7 +125,15 @@ Tensor *t_new(Shape shape, DType dtype, Device device) {
         t = t_gc_alloc(sizeof *t);
         t->storage = t_storage_new(nbytes, device);
     }
-    t_init_contiguous(t, shape, dtype, device);
+    t->dtype = dtype;
+    t->device = device;
+    t->ndim = ndim;
+    int64_t stride = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        t->size[i] = size[i];
+        t->stride[i] = stride;
+        stride *= size[i] > 1 ? size[i] : 1;
+    }
     return t;
 }
 

@@ -19,16 +19,24 @@ static DType result_type(const Tensor *a, const Tensor *b) {
     return category(zero->dtype) > category(dim->dtype) ? zero->dtype : dim->dtype;
 }
 
-/* x as a view with exactly shape (broadcast), in dtype: an internal operand, so nothing is
-   recorded for autograd (the op records itself against the user's tensors). */
-static Tensor *operand(Tensor *x, DType dtype, Shape shape) {
-    if (x->dtype == dtype && x->ndim == shape.ndim) { /* the common case: x as it is */
+/* A Shape of ndim sizes. */
+static Shape shape_of_sizes(int ndim, const int64_t *size) {
+    Shape s = {ndim, {0}};
+    for (int i = 0; i < ndim; i++) s.d[i] = size[i];
+    return s;
+}
+
+/* x as a view with exactly the sizes `size` (broadcast), in dtype: an internal operand, so
+   nothing is recorded for autograd (the op records itself against the user's tensors). Sizes
+   travel as a pointer, not a Shape by value: this is every op's hot path. */
+static Tensor *operand(Tensor *x, DType dtype, int ndim, const int64_t *size) {
+    if (x->dtype == dtype && x->ndim == ndim) { /* the common case: x as it is */
         bool same = true;
-        for (int i = 0; i < shape.ndim && same; i++) same = x->size[i] == shape.d[i];
+        for (int i = 0; i < ndim && same; i++) same = x->size[i] == size[i];
         if (same) return x;
     }
     bool grad_mode = t_no_grad_enter_();
-    Tensor *r = t_expand_shape(t_to_dtype(x, dtype), shape);
+    Tensor *r = t_expand_shape(t_to_dtype(x, dtype), shape_of_sizes(ndim, size));
     t_no_grad_exit_(grad_mode);
     return r;
 }
@@ -61,14 +69,15 @@ static bool is_dense(const Tensor *x) {
     return true;
 }
 
-/* A new output of shape and dtype. When like has the same shape and a dense, permuted
+/* A new output with sizes `size` and dtype. When like has the same sizes and a dense, permuted
    layout (a transposed tensor, say), the output takes that layout, as PyTorch's does. */
-static Tensor *new_output(Shape shape, DType dtype, const Tensor *like) {
-    Tensor *out = t_new(shape, dtype, like->device);
-    if (like->ndim != shape.ndim || t_is_contiguous(like) || !is_dense(like)) return out;
-    for (int i = 0; i < shape.ndim; i++)
-        if (like->size[i] != shape.d[i]) return out;
-    for (int i = 0; i < shape.ndim; i++) out->stride[i] = like->stride[i];
+static Tensor *new_output(int ndim, const int64_t *size, DType dtype, const Tensor *like) {
+    Tensor *out = t_new_sized(ndim, size, dtype, like->device);
+    if (like->ndim != ndim || t_contiguous_fast(like) || t_is_contiguous(like) || !is_dense(like))
+        return out;
+    for (int i = 0; i < ndim; i++)
+        if (like->size[i] != size[i]) return out;
+    for (int i = 0; i < ndim; i++) out->stride[i] = like->stride[i];
     return out;
 }
 
@@ -134,7 +143,14 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
         t_raise(T_ERR_DTYPE, "%s: subtracting bool tensors is not supported; use t_ne or "
                 "logical operations instead", name);
     if (op == B_POW && ct == T_BOOL) ct = T_I64;
-    Shape shape = same_shape(a, b) ? t_shape_of(a) : t_broadcast_shapes(name, t_shape_of(a), t_shape_of(b));
+    Shape broadcast;
+    int ndim = a->ndim;
+    const int64_t *size = a->size;
+    if (!same_shape(a, b)) {
+        broadcast = t_broadcast_shapes(name, t_shape_of(a), t_shape_of(b));
+        ndim = broadcast.ndim;
+        size = broadcast.d;
+    }
     Tensor *out, *grad_a = a;
     if (inplace) {
         check_writable(name, a);
@@ -143,16 +159,16 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
         /* the op's gradient may need a's old values: keep them, linked to a's history */
         if (t_ag_needed(2, (Tensor *[]){a, b})) grad_a = t_clone(a);
         check_inplace_cast(name, ct, a->dtype);
-        Shape as = t_shape_of(a);
-        if (as.ndim != shape.ndim || t_numel(a) != t_shape_numel(name, shape))
+        Shape shape = shape_of_sizes(ndim, size);
+        if (a->ndim != ndim || t_numel(a) != t_shape_numel(name, shape))
             t_raise(T_ERR_SHAPE, "%s: output with shape %s doesn't match the broadcast shape %s",
-                    name, t_shape_str(as), t_shape_str(shape));
+                    name, t_shape_str(t_shape_of(a)), t_shape_str(shape));
         ct = a->dtype;
         out = a;
     } else {
-        out = new_output(shape, is_comparison(op) ? T_BOOL : ct, a);
+        out = new_output(ndim, size, is_comparison(op) ? T_BOOL : ct, a);
     }
-    Tensor *x = operand(a, ct, shape), *y = operand(b, ct, shape);
+    Tensor *x = operand(a, ct, ndim, size), *y = operand(b, ct, ndim, size);
     t_backend(a->device)->binary(op, out, x, y);
     if (inplace) bump_version(a);
     t_grad_record_binary(op, out, grad_a, b);
@@ -225,9 +241,9 @@ static Tensor *unary(const char *name, UnaryOp op, Tensor *x, DType dtype, doubl
         dtype = x->dtype;
         out = x;
     } else {
-        out = new_output(t_shape_of(x), dtype, x);
+        out = new_output(x->ndim, x->size, dtype, x);
     }
-    t_backend(x->device)->unary(op, out, operand(x, dtype, t_shape_of(x)), p0, p1);
+    t_backend(x->device)->unary(op, out, operand(x, dtype, x->ndim, x->size), p0, p1);
     if (inplace) bump_version(x);
     t_grad_record_unary(op, out, grad_x, p0, p1);
     return out;
@@ -336,9 +352,9 @@ Tensor *t_where(Tensor *cond, Tensor *a, Tensor *b) {
     Shape shape = t_broadcast_shapes("t_where", t_shape_of(a), t_shape_of(b));
     shape = t_broadcast_shapes("t_where", t_shape_of(cond), shape);
     DType dt = result_type(a, b);
-    Tensor *out = new_output(shape, dt, a);
-    t_backend(a->device)->where(out, operand(cond, T_BOOL, shape), operand(a, dt, shape),
-                                operand(b, dt, shape));
+    Tensor *out = new_output(shape.ndim, shape.d, dt, a);
+    t_backend(a->device)->where(out, operand(cond, T_BOOL, shape.ndim, shape.d),
+                                operand(a, dt, shape.ndim, shape.d), operand(b, dt, shape.ndim, shape.d));
     t_grad_record_where(out, cond, a, b);
     return out;
 }
@@ -365,7 +381,7 @@ Tensor *t_copy_(Tensor *dst, Tensor *src) {
     if (both.ndim != ds.ndim || t_shape_numel("t_copy_", both) != t_numel(dst))
         t_raise(T_ERR_SHAPE, "t_copy_: src of shape %s cannot be broadcast to dst's shape %s",
                 t_shape_str(t_shape_of(src)), t_shape_str(ds));
-    t_backend(dst->device)->copy(dst, operand(src, src->dtype, t_shape_of(dst)));
+    t_backend(dst->device)->copy(dst, operand(src, src->dtype, dst->ndim, dst->size));
     bump_version(dst);
     t_grad_record_copy(dst, src);
     return dst;

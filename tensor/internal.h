@@ -22,19 +22,19 @@ typedef struct Storage {
 
 struct Node; /* an autograd graph node: see autograd.c */
 
-struct Tensor {
+struct Tensor { /* the small fields first, packed: every op allocates one of these */
     DType dtype;
     Device device;
     int ndim;
+    int output_nr;              /* autograd: which output of grad_fn this tensor is */
+    bool requires_grad;         /* autograd */
     int64_t size[T_MAX_DIMS];
     int64_t stride[T_MAX_DIMS]; /* in elements */
     int64_t offset;             /* in elements, from storage->data */
     Storage *storage;
     /* autograd */
-    bool requires_grad;
     Tensor *grad;
     struct Node *grad_fn;
-    int output_nr;              /* which output of grad_fn this tensor is */
     Tensor *base;               /* the tensor this one is a view of, or NULL */
     struct Node *grad_acc;      /* a leaf's AccumulateGrad node, made when first needed */
 };
@@ -51,6 +51,9 @@ char *t_gc_sprintf(const char *fmt, ...);
 Storage *t_storage_new(size_t nbytes, Device device);
 /* A new contiguous tensor header over a fresh storage. */
 Tensor *t_new(Shape shape, DType dtype, Device device);
+/* t_new for sizes already known to be valid (an existing tensor's, a broadcast of them):
+   no checks, no Shape copied on the way. */
+Tensor *t_new_sized(int ndim, const int64_t *size, DType dtype, Device device);
 /* Sets t's dtype, device and a row-major contiguous geometry of shape (storage untouched). */
 void t_init_contiguous(Tensor *t, Shape shape, DType dtype, Device device);
 /* A header for a view of x with the given geometry, sharing x's storage. */
