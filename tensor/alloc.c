@@ -19,10 +19,13 @@ enum { LARGE_BLOCK_BYTES = 64 * 1024 };
    (measured: a 4-element add went from 1.16 to 0.75 us). */
 #define INITIAL_HEAP_BYTES ((size_t)32 << 20)
 
+static void prefault_heap(void);
+
 __attribute__((constructor)) static void t_gc_init(void) {
     GC_set_all_interior_pointers(1); /* the default; small tensors' storages depend on it */
     GC_INIT();
     GC_expand_hp(INITIAL_HEAP_BYTES);
+    prefault_heap();
 }
 
 void *t_gc_alloc(size_t nbytes) {
@@ -41,6 +44,19 @@ static void advise_huge_pages(void *p, size_t nbytes) {
     uintptr_t begin = ((uintptr_t)p + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
     uintptr_t end = ((uintptr_t)p + nbytes) & ~(HUGE_PAGE_BYTES - 1);
     if (end > begin) madvise((void *)begin, end - begin, MADV_HUGEPAGE); /* a hint: may fail */
+}
+
+/* Touches the starting heap once, in huge pages where the kernel gives them: until the
+   collector has gone round it, every new page of small tensors would otherwise cost a page
+   fault (measured: a 4-element add took 0.35 us, not 0.15, for its first 120,000 calls).
+   Done by taking the heap as one block, writing it and handing it back. */
+static void prefault_heap(void) {
+    size_t nbytes = INITIAL_HEAP_BYTES - ((size_t)1 << 20); /* room for the collector's headers */
+    char *p = GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(nbytes);
+    if (!p) return;
+    advise_huge_pages(p, nbytes);
+    memset(p, 0, nbytes);
+    GC_FREE(p);
 }
 
 void *t_gc_alloc_atomic(size_t nbytes) {
