@@ -65,6 +65,20 @@ Test(matmul, batches_broadcast) {
         assert_matches_naive(t_select(d, 0, i), m, t_select(bat, 0, i), 0);
 }
 
+Test(matmul, big_batch_matches_slice_by_slice) {
+    /* enough small products that they are shared out over threads, in both layouts */
+    Tensor *a = t_randn(16, 40, 50), *b = t_randn(16, 50, 60);
+    Tensor *bt = t_transpose(t_contiguous(t_transpose(b, 1, 2)), 1, 2);
+    Tensor *y = t_matmul(a, b), *yt = t_matmul(a, bt);
+    for (int64_t i = 0; i < 16; i++) {
+        Tensor *want = t_matmul(t_select(a, 0, i), t_select(b, 0, i));
+        cr_assert(t_item(t_max(t_abs(t_sub(t_select(y, 0, i), want)))) < 1e-4, "slice %lld",
+                  (long long)i);
+        cr_assert(t_item(t_max(t_abs(t_sub(t_select(yt, 0, i), want)))) < 1e-4,
+                  "slice %lld, b transposed", (long long)i);
+    }
+}
+
 Test(matmul, transposed_and_strided_operands) {
     Tensor *w = mat(1, 4, 3); /* [4, 3]: x @ w^T as a linear layer does */
     Tensor *x = mat(-2, 2, 3);

@@ -33,6 +33,38 @@ Test(conv2d, output_shapes) {
     T_ASSERT_SHAPE(t_conv2d(t_randn(4, 5, 5), t_randn(3, 4, 2, 2), NULL), 3, 4, 4);
 }
 
+/* Largest |a - b| relative to the largest |b|. */
+static double rel_diff(Tensor *a, Tensor *b) {
+    double scale = t_item(t_max(t_abs(b)));
+    return t_item(t_max(t_abs(t_sub(a, b)))) / (scale > 0 ? scale : 1);
+}
+
+Test(conv2d, big_batch_matches_image_by_image) {
+    /* a batch big enough that the per-image products and the unfolding run on several
+       threads; one image at a time they run on one: forward and every gradient agree */
+    t_manual_seed(3);
+    Tensor *x = t_requires_grad_(t_randn(40, 6, 14, 14), true);
+    Tensor *w = t_requires_grad_(t_randn(16, 6, 5, 5), true);
+    Tensor *b = t_requires_grad_(t_randn(16), true);
+    Tensor *g = t_randn(40, 16, 10, 10);
+    Tensor *y = t_conv2d(x, w, b);
+    t_backward_grad(y, g);
+    Tensor *gx = t_grad(x), *gw = t_clone(t_grad(w)), *gb = t_clone(t_grad(b));
+    t_zero_grad(w);
+    t_zero_grad(b);
+    for (int64_t i = 0; i < 40; i++) {
+        Tensor *xi = t_detach(t_narrow(x, 0, i, 1));
+        t_requires_grad_(xi, true);
+        Tensor *yi = t_conv2d(xi, w, b);
+        cr_assert(rel_diff(yi, t_narrow(y, 0, i, 1)) < 1e-6, "image %lld's output", (long long)i);
+        t_backward_grad(yi, t_narrow(g, 0, i, 1));
+        cr_assert(rel_diff(t_grad(xi), t_narrow(gx, 0, i, 1)) < 1e-6,
+                  "image %lld's input gradient", (long long)i);
+    }
+    cr_assert(rel_diff(t_grad(w), gw) < 1e-5, "weight gradient");
+    cr_assert(rel_diff(t_grad(b), gb) < 1e-5, "bias gradient");
+}
+
 static Tensor *conv_fn(TensorList in, void *ctx) {
     return t_conv2d(in.items[0], in.items[1], in.items[2], .stride = 2, .padding = 1,
                     .dilation = 1, .groups = 2);
