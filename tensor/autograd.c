@@ -81,13 +81,6 @@ static Node *accumulator(Tensor *x) {
 
 /* ---- recording ---- */
 
-bool t_ag_needed(int n, Tensor *const *inputs) {
-    if (grad_disabled) return false;
-    for (int i = 0; i < n; i++)
-        if (inputs[i] && inputs[i]->requires_grad) return true;
-    return false;
-}
-
 Node *t_ag_node(const char *name, BackwardFn fn, int n, Tensor *const *inputs) {
     if (n > AG_MAX_INPUTS)
         t_raise(T_ERR_AUTOGRAD, "%s: %d inputs, more than one node takes (%d)", name, n,

@@ -49,8 +49,13 @@ struct Node {
     int graph_index;                      /* its index in that pass */
 };
 
-/* True when grad mode is on and any of the n inputs requires grad. */
-bool t_ag_needed(int n, Tensor *const *inputs);
+/* True when grad mode is on and any of the n inputs requires grad. Inline: every op asks,
+   and most ask about tensors that need no gradient, which the flags answer without a call. */
+static inline bool t_ag_needed(int n, Tensor *const *inputs) {
+    bool any = false;
+    for (int i = 0; i < n; i++) any |= inputs[i] && inputs[i]->requires_grad;
+    return any && t_is_grad_enabled();
+}
 /* A new node for an op over n inputs, with edges to the inputs that require grad. */
 Node *t_ag_node(const char *name, BackwardFn fn, int n, Tensor *const *inputs);
 /* Saves t for backward, remembering its version so later in-place writes are detected. */

@@ -66,8 +66,12 @@ Tensor *t_make_view(const Tensor *x, int ndim, const int64_t *size, const int64_
 int t_check_dim(const char *op, int dim, int ndim);
 /* Number of elements of a shape, or ValueError for negative sizes or overflow. */
 int64_t t_shape_numel(const char *op, Shape shape);
-/* Raises unless x's storage is alive. */
-void t_check_alive(const char *op, const Tensor *x);
+/* Raises the error for a tensor that is NULL or whose storage t_free released. */
+void t_check_alive_failed(const char *op, const Tensor *x);
+/* Raises unless x's storage is alive (inline: every op checks its operands). */
+static inline void t_check_alive(const char *op, const Tensor *x) {
+    if (!x || !x->storage || !x->storage->data) t_check_alive_failed(op, x);
+}
 /* Raises DeviceError unless a and b are on the same device. */
 void t_check_same_device(const char *op, const Tensor *a, const Tensor *b);
 /* The broadcast shape of a and b, or ShapeError naming op and both shapes. */
