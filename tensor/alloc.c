@@ -134,6 +134,9 @@ Tensor *t_new(Shape shape, DType dtype, Device device) {
 Tensor *t_new_sized(int ndim, const int64_t *size, DType dtype, Device device) {
     int64_t numel = 1;
     for (int i = 0; i < ndim; i++) numel *= size[i];
+    if ((uint64_t)numel > SIZE_MAX / 2 / t_esize(dtype)) /* an expanded view's count, say */
+        t_raise(T_ERR_VALUE, "a tensor of %lld elements of %s is too large", (long long)numel,
+                t_dtype_name(dtype));
     size_t nbytes = (size_t)numel * t_esize(dtype);
     Tensor *t;
     if (device == T_CPU && nbytes <= INLINE_DATA_BYTES) {
@@ -147,6 +150,11 @@ Tensor *t_new_sized(int ndim, const int64_t *size, DType dtype, Device device) {
         t = t_gc_alloc(sizeof *t);
         t->storage = t_storage_new(nbytes, device);
     }
+    t_init_contiguous(t, ndim, size, dtype, device);
+    return t;
+}
+
+void t_init_contiguous(Tensor *t, int ndim, const int64_t *size, DType dtype, Device device) {
     t->dtype = dtype;
     t->device = device;
     t->ndim = ndim;
@@ -155,19 +163,6 @@ Tensor *t_new_sized(int ndim, const int64_t *size, DType dtype, Device device) {
         t->size[i] = size[i];
         t->stride[i] = stride;
         stride *= size[i] > 1 ? size[i] : 1;
-    }
-    return t;
-}
-
-void t_init_contiguous(Tensor *t, Shape shape, DType dtype, Device device) {
-    t->dtype = dtype;
-    t->device = device;
-    t->ndim = shape.ndim;
-    int64_t stride = 1;
-    for (int i = shape.ndim - 1; i >= 0; i--) {
-        t->size[i] = shape.d[i];
-        t->stride[i] = stride;
-        stride *= shape.d[i] > 1 ? shape.d[i] : 1;
     }
 }
 

@@ -100,7 +100,7 @@ Tensor *t_from_blob_shape(void *data, DType dtype, Shape shape) {
     if (!data) t_raise(T_ERR_VALUE, "t_from_blob: data is NULL");
     int64_t numel = t_shape_numel("t_from_blob", shape);
     Tensor *t = t_gc_alloc(sizeof *t);
-    t_init_contiguous(t, shape, dtype, T_CPU);
+    t_init_contiguous(t, shape.ndim, shape.d, dtype, T_CPU);
     Storage *s = t_gc_alloc(sizeof *s);
     s->data = data;
     s->nbytes = (size_t)numel * t_dtype_size(dtype);

@@ -69,10 +69,13 @@ static bool is_dense(const Tensor *x) {
     return true;
 }
 
-/* A new output with sizes `size` and dtype. When like has the same sizes and a dense, permuted
-   layout (a transposed tensor, say), the output takes that layout, as PyTorch's does. */
+/* A new output with sizes `size` (like's own, or a broadcast) and dtype. When like has the
+   same sizes and a dense, permuted layout (a transposed tensor, say), the output takes that
+   layout, as PyTorch's does. */
 static Tensor *new_output(int ndim, const int64_t *size, DType dtype, const Tensor *like) {
-    Tensor *out = t_new_sized(ndim, size, dtype, like->device);
+    /* like's own sizes are known to fit; a broadcast of two tensors' may not */
+    Tensor *out = size == like->size ? t_new_sized(ndim, size, dtype, like->device)
+                                     : t_new(shape_of_sizes(ndim, size), dtype, like->device);
     if (like->ndim != ndim || t_contiguous_fast(like) || t_is_contiguous(like) || !is_dense(like))
         return out;
     for (int i = 0; i < ndim; i++)

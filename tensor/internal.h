@@ -51,11 +51,11 @@ char *t_gc_sprintf(const char *fmt, ...);
 Storage *t_storage_new(size_t nbytes, Device device);
 /* A new contiguous tensor header over a fresh storage. */
 Tensor *t_new(Shape shape, DType dtype, Device device);
-/* t_new for sizes already known to be valid (an existing tensor's, a broadcast of them):
-   no checks, no Shape copied on the way. */
+/* t_new for the sizes of an existing tensor, whose element count is known to fit in int64:
+   no Shape copied on the way (only the byte count is checked). */
 Tensor *t_new_sized(int ndim, const int64_t *size, DType dtype, Device device);
-/* Sets t's dtype, device and a row-major contiguous geometry of shape (storage untouched). */
-void t_init_contiguous(Tensor *t, Shape shape, DType dtype, Device device);
+/* Sets t's dtype, device and a row-major contiguous geometry of ndim sizes (storage untouched). */
+void t_init_contiguous(Tensor *t, int ndim, const int64_t *size, DType dtype, Device device);
 /* A header for a view of x with the given geometry, sharing x's storage. */
 Tensor *t_make_view(const Tensor *x, int ndim, const int64_t *size, const int64_t *stride,
                     int64_t offset);

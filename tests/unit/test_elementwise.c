@@ -845,3 +845,12 @@ Test(elementwise, ops_refused_for_bool) {
     T_ASSERT_RAISES(T_ERR_DTYPE, t_abs(b), "t_abs", "bool");
     T_ASSERT_RAISES(T_ERR_DTYPE, t_relu_(b), "t_relu_", "bool");
 }
+
+Test(elementwise, results_too_large_to_hold_raise) {
+    /* expanded views hold no memory; results of their size cannot be made */
+    Tensor *col = t_expand(t_zeros(1, 1), (int64_t)1 << 40, 1);
+    Tensor *row = t_expand(t_zeros(1, 1), 1, (int64_t)1 << 40);
+    T_ASSERT_RAISES(T_ERR_VALUE, t_add(col, row), "more elements than fit in int64");
+    T_ASSERT_RAISES(T_ERR_VALUE, t_exp(t_expand(t_zeros(1), (int64_t)1 << 62)), "too large",
+                    "float32");
+}
