@@ -323,3 +323,11 @@ Test(autograd, leaves_never_share_a_gradient_nor_hold_the_callers) {
     t_backward(t_sum(t_add(t_view(x, 4), t_view(x, 4))));  /* two views of one gradient */
     T_ASSERT_VALUES(t_grad(x), 0, 2, 2, 2, 2);
 }
+
+Test(autograd, relu_gradient_as_pytorch_at_zero_and_nan) {
+    /* PyTorch's threshold_backward: zero where the output is <= 0, the gradient elsewhere,
+       a NaN output included */
+    Tensor *x = t_requires_grad_(t_tensor(((float[]){NAN, -1, 0, 2}), 4), true);
+    t_backward_grad(t_relu(x), t_tensor(((float[]){1, 2, 3, 4}), 4));
+    T_ASSERT_VALUES(t_grad(x), 0, 1, 0, 0, 4);
+}
