@@ -256,19 +256,50 @@ void cpu_unary(UnaryOp op, Tensor *out, const Tensor *x, double p0, double p1) {
 
 /* ---- where ---- */
 
-#define WHERE_LOOP(NAME, T)                                                                     \
+/* One element of a where: cond ? x : y by bit masks (U: the unsigned type of T's size), so
+   that loops over it vectorize without branches (a ReLU mask is a coin toss per element). */
+#define WHERE_SELECT(T, U, c, x, y, dst)                                                        \
+    do {                                                                                        \
+        T x_ = (x), y_ = (y);                                                                   \
+        U xb_, yb_, m_ = (U)0 - (U)(c);                                                         \
+        memcpy(&xb_, &x_, sizeof xb_);                                                          \
+        memcpy(&yb_, &y_, sizeof yb_);                                                          \
+        U r_ = (xb_ & m_) | (yb_ & (U)~m_);                                                     \
+        memcpy((dst), &r_, sizeof r_);                                                          \
+    } while (0)
+
+/* out = cond ? a : b, with vectorizing paths for contiguous operands and for a scalar a or b
+   (a gradient masked by zero, as ReLU's backward is). */
+#define WHERE_LOOP(NAME, T, U)                                                                  \
     static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
         (void)ctx;                                                                              \
         char *po = p[0], *pc = p[1], *pa = p[2], *pb = p[3];                                    \
+        if (s[0] == sizeof(T) && s[1] == sizeof(bool)) {                                        \
+            T *o = (T *)po;                                                                     \
+            const bool *c = (const bool *)pc;                                                   \
+            const T *a = (const T *)pa, *b = (const T *)pb;                                     \
+            if (s[2] == sizeof(T) && s[3] == sizeof(T)) {                                       \
+                for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], a[i], b[i], &o[i]);    \
+                return;                                                                         \
+            }                                                                                   \
+            if (s[2] == 0 && s[3] == sizeof(T)) {                                               \
+                for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], a[0], b[i], &o[i]);    \
+                return;                                                                         \
+            }                                                                                   \
+            if (s[2] == sizeof(T) && s[3] == 0) {                                               \
+                for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], a[i], b[0], &o[i]);    \
+                return;                                                                         \
+            }                                                                                   \
+        }                                                                                       \
         for (int64_t i = 0; i < n; i++, po += s[0], pc += s[1], pa += s[2], pb += s[3])         \
             *(T *)po = *(const bool *)pc ? *(const T *)pa : *(const T *)pb;                     \
     }
-WHERE_LOOP(where_f32, float)
-WHERE_LOOP(where_f64, double)
-WHERE_LOOP(where_i64, int64_t)
-WHERE_LOOP(where_i32, int32_t)
-WHERE_LOOP(where_u8, uint8_t)
-WHERE_LOOP(where_b, bool)
+WHERE_LOOP(where_f32, float, uint32_t)
+WHERE_LOOP(where_f64, double, uint64_t)
+WHERE_LOOP(where_i64, int64_t, uint64_t)
+WHERE_LOOP(where_i32, int32_t, uint32_t)
+WHERE_LOOP(where_u8, uint8_t, uint8_t)
+WHERE_LOOP(where_b, bool, uint8_t)
 
 static const CpuLoop where_loops[T_NDTYPES] = {where_f32, where_f64, where_i64,
                                                where_i32, where_u8,  where_b};
