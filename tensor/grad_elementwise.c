@@ -112,7 +112,7 @@ static void unary_backward(Node *n, Tensor *g, Tensor **gi) {
         d = t_mul(g, t_sub(t_to_dtype(t_gt_s(x, 0), g->dtype), t_to_dtype(t_lt_s(x, 0), g->dtype)));
         break;
     }
-    case U_RELU: /* PyTorch's threshold_backward: 0 where out <= 0, else g (one pass, not three) */
+    case U_RELU: /* PyTorch's threshold_backward: 0 where out <= 0, else g (two passes, not three) */
         d = t_where(t_le_s(saved_out(n), 0), t_scalar_dt(g->dtype, 0), g);
         break;
     case U_CLAMP: {
