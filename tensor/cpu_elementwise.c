@@ -283,11 +283,13 @@ void cpu_unary(UnaryOp op, Tensor *out, const Tensor *x, double p0, double p1) {
                 return;                                                                         \
             }                                                                                   \
             if (s[2] == 0 && s[3] == sizeof(T)) {                                               \
-                for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], a[0], b[i], &o[i]);    \
+                const T av = a[0];                                                              \
+                for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], av, b[i], &o[i]);      \
                 return;                                                                         \
             }                                                                                   \
             if (s[2] == sizeof(T) && s[3] == 0) {                                               \
-                for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], a[i], b[0], &o[i]);    \
+                const T bv = b[0];                                                              \
+                for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], a[i], bv, &o[i]);      \
                 return;                                                                         \
             }                                                                                   \
         }                                                                                       \
