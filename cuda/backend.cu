@@ -112,6 +112,7 @@ static const Backend cuda_backend = {
     .unary = cu_unary,
     .binary = cu_binary,
     .where = cu_where,
+    .axpby = cu_axpby,
     .copy = cu_copy,
     .fill = cu_fill,
     .reduce = cu_reduce,

@@ -131,6 +131,7 @@ template <int N> int64_t cu_iter_numel(const CuIter<N> &it) {
 /* elementwise.cu */
 void cu_unary(UnaryOp op, Tensor *out, const Tensor *x, double p0, double p1);
 void cu_binary(BinaryOp op, Tensor *out, const Tensor *a, const Tensor *b);
+void cu_axpby(Tensor *out, const Tensor *x, const Tensor *y, double alpha, double beta);
 void cu_where(Tensor *out, const Tensor *cond, const Tensor *a, const Tensor *b);
 void cu_copy(Tensor *dst, const Tensor *src);
 void cu_fill(Tensor *out, double value);

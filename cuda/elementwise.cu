@@ -49,6 +49,17 @@ template <typename T> __global__ void k_where(CuIter<4> it, int64_t n) {
     }
 }
 
+/* out = alpha * x + beta * y for every position of the iteration. */
+template <typename T> __global__ void k_axpby(CuIter<3> it, int64_t n, T alpha, T beta) {
+    T *o = (T *)it.base[0];
+    const T *x = (const T *)it.base[1], *y = (const T *)it.base[2];
+    CU_FOR(i, n) {
+        int64_t off[3];
+        cu_offsets(it, i, off);
+        o[off[0]] = alpha * x[off[1]] + beta * y[off[2]];
+    }
+}
+
 /* out = v for every position of the iteration. */
 template <typename T> __global__ void k_fill(CuIter<1> it, int64_t n, T v) {
     T *o = (T *)it.base[0];
@@ -278,6 +289,30 @@ void cu_binary(BinaryOp op, Tensor *out, const Tensor *a, const Tensor *b) {
     if (!done)
         cu_raise(T_ERR_DTYPE, "%s (cuda) is not defined for %s", binary_names[op],
                  cu_dtype_name(a->dtype));
+}
+
+/* ---- axpby ---- */
+
+/* Launches k_axpby for dtype T. */
+template <typename T>
+static void axpby_t(Tensor *out, const Tensor *x, const Tensor *y, double alpha, double beta) {
+    const Tensor *ops[3] = {out, x, y};
+    CuIter<3> it = cu_iter<3>(ops);
+    int64_t n = cu_iter_numel(it);
+    if (n == 0) return;
+    k_axpby<T><<<cu_blocks(n), CU_THREADS>>>(it, n, (T)alpha, (T)beta);
+    cu_launched("axpby");
+}
+
+void cu_axpby(Tensor *out, const Tensor *x, const Tensor *y, double alpha, double beta) {
+    cu_set_device(out->device);
+    switch (out->dtype) {
+    case T_F32: axpby_t<float>(out, x, y, alpha, beta); return;
+    case T_F64: axpby_t<double>(out, x, y, alpha, beta); return;
+    default:
+        cu_raise(T_ERR_DTYPE, "axpby (cuda): expected float32 or float64, got %s",
+                 cu_dtype_name(out->dtype));
+    }
 }
 
 /* ---- where ---- */

@@ -70,6 +70,10 @@ typedef struct Backend {
     void (*binary)(BinaryOp op, Tensor *out, const Tensor *a, const Tensor *b);
     /* out = cond ? a : b; cond is T_BOOL, a, b and out share a dtype. */
     void (*where)(Tensor *out, const Tensor *cond, const Tensor *a, const Tensor *b);
+    /* out = alpha * x + beta * y for float32/float64 (DTypeError otherwise); x, y and out
+       share a dtype and out's shape (broadcast by strides); out may be x or y elementwise (an
+       in-place update, as an optimizer's step is). */
+    void (*axpby)(Tensor *out, const Tensor *x, const Tensor *y, double alpha, double beta);
     /* dst = src, converting dtype; src has dst's shape (broadcast by strides). */
     void (*copy)(Tensor *dst, const Tensor *src);
     /* Every element of out set to value. */

@@ -8,6 +8,7 @@ const Backend t_cpu_backend = {
     .unary = cpu_unary,
     .binary = cpu_binary,
     .where = cpu_where,
+    .axpby = cpu_axpby,
     .copy = cpu_copy,
     .fill = cpu_fill,
     .reduce = cpu_reduce,

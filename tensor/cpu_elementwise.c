@@ -254,6 +254,36 @@ void cpu_unary(UnaryOp op, Tensor *out, const Tensor *x, double p0, double p1) {
     cpu_iter_run(ops, 2, loop, &pr);
 }
 
+/* ---- axpby ---- */
+
+/* out = alpha * x + beta * y (ctx: Params with alpha in p0, beta in p1). */
+#define AXPBY_LOOP(NAME, T)                                                                     \
+    static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
+        const Params *pr = ctx;                                                                 \
+        const T alpha = (T)pr->p0, beta = (T)pr->p1;                                            \
+        if (s[0] == sizeof(T) && s[1] == sizeof(T) && s[2] == sizeof(T)) {                      \
+            T *o = (T *)p[0];                                                                   \
+            const T *x = (const T *)p[1], *y = (const T *)p[2];                                 \
+            for (int64_t i = 0; i < n; i++) o[i] = alpha * x[i] + beta * y[i];                  \
+            return;                                                                             \
+        }                                                                                       \
+        char *po = p[0], *px = p[1], *py = p[2];                                                \
+        for (int64_t i = 0; i < n; i++, po += s[0], px += s[1], py += s[2])                     \
+            *(T *)po = alpha * *(const T *)px + beta * *(const T *)py;                          \
+    }
+AXPBY_LOOP(axpby_f32, float)
+AXPBY_LOOP(axpby_f64, double)
+
+void cpu_axpby(Tensor *out, const Tensor *x, const Tensor *y, double alpha, double beta) {
+    CpuLoop loop = out->dtype == T_F32 ? axpby_f32 : out->dtype == T_F64 ? axpby_f64 : NULL;
+    if (!loop)
+        t_raise(T_ERR_DTYPE, "axpby: expected float32 or float64, got %s",
+                t_dtype_name(out->dtype));
+    const Tensor *ops[3] = {out, x, y};
+    Params pr = {alpha, beta};
+    cpu_iter_run(ops, 3, loop, &pr);
+}
+
 /* ---- where ---- */
 
 /* One element of a where: cond ? x : y by bit masks (U: the unsigned type of T's size), so

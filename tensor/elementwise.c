@@ -178,6 +178,25 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
     return out;
 }
 
+void t_axpby_(const char *op, Tensor *y, double beta, Tensor *x, double alpha) {
+    t_check_alive(op, y);
+    t_check_alive(op, x);
+    t_check_same_device(op, y, x);
+    if (y->dtype != x->dtype || !t_dtype_is_floating(y->dtype))
+        t_raise(T_ERR_DTYPE, "%s: expected two float32 or two float64 tensors, got %s and %s", op,
+                t_dtype_name(y->dtype), t_dtype_name(x->dtype));
+    if (!same_shape(y, x))
+        t_raise(T_ERR_SHAPE, "%s: expected tensors of one shape, got %s and %s", op,
+                t_shape_str(t_shape_of(y)), t_shape_str(t_shape_of(x)));
+    if (t_ag_needed(2, (Tensor *[]){y, x}))
+        t_raise(T_ERR_AUTOGRAD, "%s: an in-place update that autograd does not record; run it "
+                "inside T_NO_GRAD", op);
+    check_writable(op, y);
+    check_no_partial_overlap(op, y, x);
+    t_backend(y->device)->axpby(y, y, x, beta, alpha);
+    bump_version(y);
+}
+
 Tensor *t_add(Tensor *a, Tensor *b) { return binary("t_add", B_ADD, a, b, false); }
 Tensor *t_sub(Tensor *a, Tensor *b) { return binary("t_sub", B_SUB, a, b, false); }
 Tensor *t_mul(Tensor *a, Tensor *b) { return binary("t_mul", B_MUL, a, b, false); }

@@ -39,6 +39,11 @@ struct Tensor { /* the small fields first, packed: every op allocates one of the
     struct Node *grad_acc;      /* a leaf's AccumulateGrad node, made when first needed */
 };
 
+/* y = beta * y + alpha * x in place, in one pass, for floating tensors of one shape, dtype and
+   device; for updates that autograd does not see (an optimizer's step, under T_NO_GRAD), and
+   raises AutogradError otherwise. op names the caller in errors. (elementwise.c) */
+void t_axpby_(const char *op, Tensor *y, double beta, Tensor *x, double alpha);
+
 /* ---- allocation (alloc.c) ---- */
 
 /* Collected, scanned memory (for structs holding pointers), zeroed. */

@@ -105,15 +105,11 @@ static void sgd_update(Optimizer *o, int i, Tensor *p, Tensor *g) {
     Tensor *d = s->maximize ? t_neg(g) : g;
     if (s->weight_decay != 0) d = t_add(d, t_mul_s(p, s->weight_decay));
     if (s->momentum != 0) {
-        if (!o->buf[i]) {
-            o->buf[i] = t_clone(d);
-        } else {
-            t_mul_s_(o->buf[i], s->momentum);
-            t_add_(o->buf[i], s->dampening != 0 ? t_mul_s(d, 1 - s->dampening) : d);
-        }
+        if (!o->buf[i]) o->buf[i] = t_clone(d);
+        else t_axpby_("opt_step", o->buf[i], s->momentum, d, 1 - s->dampening);
         d = s->nesterov ? t_add(d, t_mul_s(o->buf[i], s->momentum)) : o->buf[i];
     }
-    t_sub_(p, t_mul_s(d, o->lr));
+    t_axpby_("opt_step", p, 1, d, -o->lr); /* p += -lr * d, as PyTorch's add_(d, alpha=-lr) */
 }
 
 /* PyTorch's Adam / AdamW for one parameter (bias-corrected moments; AdamW decays the

@@ -261,6 +261,23 @@ Test(cuda, where_matches_cpu) {
     }
 }
 
+Test(cuda, axpby_matches_cpu_and_refuses_integers) {
+    need_gpu();
+    for (DType dt = 0; dt < T_NDTYPES; dt++) {
+        Tensor *x = sample(dt, T_SHAPE(3, 4)), *y = sample(dt, T_SHAPE(4));
+        Tensor *oc = t_new(T_SHAPE(3, 4), dt, T_CPU), *og = t_new(T_SHAPE(3, 4), dt, T_CUDA);
+        volatile bool ok;
+        RUNS_ON_CPU(cpu()->axpby(oc, t_T(t_contiguous(t_T(x))), t_expand(y, 3, 4), 0.5, -2), ok);
+        if (!ok) {
+            T_ASSERT_RAISES(T_ERR_DTYPE, gpu()->axpby(og, t_to(x, T_CUDA),
+                                                      t_expand(t_to(y, T_CUDA), 3, 4), 0.5, -2));
+            continue;
+        }
+        gpu()->axpby(og, t_to(x, T_CUDA), t_expand(t_to(y, T_CUDA), 3, 4), 0.5, -2);
+        expect_same(oc, og, tol(dt), t_gc_sprintf("axpby on %s", t_dtype_name(dt)));
+    }
+}
+
 Test(cuda, copy_converts_every_dtype_pair) {
     need_gpu();
     for (DType from = 0; from < T_NDTYPES; from++) {

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include "helpers.h"
+#include "internal.h"
 
 /* A leaf [1, 2] whose gradient, after grad_of, is [3, 4] (loss = 3 p0 + 4 p1). */
 static Tensor *param(void) { return t_requires_grad_(t_tensor(((float[]){1, 2}), 2), true); }
@@ -118,4 +119,20 @@ Test(schedule, cosine_annealing) {
         cr_assert(t_close(opt_get_lr(o), want[e], 1e-12, 0), "epoch %d: lr %g, expected %g",
                   e + 1, opt_get_lr(o), want[e]);
     }
+}
+
+Test(sgd, step_on_a_transposed_parameter_and_misuse_of_the_update) {
+    /* the one-pass update walks any layout, and refuses what it cannot do in place */
+    Tensor *p = t_requires_grad_(t_T(t_tensor(((float[]){1, 2, 3, 4, 5, 6}), 2, 3)), true);
+    Optimizer *opt = optim_sgd(T_LIST(p), .lr = 0.5, .momentum = 0.9);
+    t_backward(t_sum(t_mul(p, p))); /* grad 2p */
+    opt_step(opt);
+    T_ASSERT_VALUES(p, 1e-6, 0, 0, 0, 0, 0, 0); /* p - 0.5 * 2p */
+    T_ASSERT_RAISES(T_ERR_SHAPE, t_axpby_("test", t_ones(3), 1, t_ones(4), 1), "test", "[3]", "[4]");
+    T_ASSERT_RAISES(T_ERR_DTYPE, t_axpby_("test", t_ones(3), 1, t_ones_dt(T_F64, 3), 1), "float64");
+    T_ASSERT_RAISES(T_ERR_DTYPE, t_axpby_("test", t_ones_dt(T_I64, 3), 1, t_ones_dt(T_I64, 3), 1));
+    T_ASSERT_RAISES(T_ERR_AUTOGRAD, t_axpby_("test", t_requires_grad_(t_ones(3), true), 1, t_ones(3), 1),
+                    "T_NO_GRAD");
+    T_ASSERT_RAISES(T_ERR_RUNTIME, t_axpby_("test", t_expand(t_ones(1), 3), 1, t_ones(3), 1),
+                    "single memory location");
 }
