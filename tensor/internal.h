@@ -39,11 +39,6 @@ struct Tensor { /* the small fields first, packed: every op allocates one of the
     struct Node *grad_acc;      /* a leaf's AccumulateGrad node, made when first needed */
 };
 
-/* y = beta * y + alpha * x in place, in one pass, for floating tensors of one shape, dtype and
-   device; for updates that autograd does not see (an optimizer's step, under T_NO_GRAD), and
-   raises AutogradError otherwise. op names the caller in errors. (elementwise.c) */
-void t_axpby_(const char *op, Tensor *y, double beta, Tensor *x, double alpha);
-
 /* ---- allocation (alloc.c) ---- */
 
 /* Collected, scanned memory (for structs holding pointers), zeroed. */
@@ -110,6 +105,13 @@ static inline Shape t_shape_of(const Tensor *x) {
     for (int i = 0; i < x->ndim; i++) s.d[i] = x->size[i];
     return s;
 }
+
+/* ---- in-place updates outside autograd (elementwise.c) ---- */
+
+/* y = beta * y + alpha * x in place, in one pass, for floating tensors of one shape, dtype and
+   device; for updates that autograd does not see (an optimizer's step, under T_NO_GRAD), and
+   raises AutogradError otherwise. op names the caller in errors. */
+void t_axpby_(const char *op, Tensor *y, double beta, Tensor *x, double alpha);
 
 /* ---- random numbers (random.c) ---- */
 
