@@ -118,7 +118,7 @@ typedef struct Backend {
     void (*maxpool2d)(Tensor *out, Tensor *idx, const Tensor *x, const ConvGeom *g);
     /* gx (contiguous [n, c, h, w], overwritten) = zeros plus each gout element (contiguous
        [n, c, oh, ow]) added at its plane's position idx (maxpool2d's indices for the same
-       geometry g, which is complete). Optional: when NULL, ops use scatter instead. */
+       geometry g, which is complete). */
     void (*maxpool2d_backward)(Tensor *gx, const Tensor *gout, const Tensor *idx,
                                const ConvGeom *g);
     /* GELU with the exact erf form, on contiguous tensors of one shape: out = gelu(x) when

@@ -104,7 +104,7 @@ static Tensor *unfold(Tensor *xc, const ConvGeom *geo) {
     if (pointwise) return t_view(xc, geo->n, geo->c, L);
     Tensor *col = scratch_tensor(T_SHAPE(geo->n, geo->c * geo->kh * geo->kw, L), xc->dtype,
                                  xc->device);
-    NN_PRIMITIVE(xc, im2col, "t_conv2d")(col, xc, geo);
+    t_backend(xc->device)->im2col(col, xc, geo);
     return col;
 }
 

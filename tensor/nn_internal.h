@@ -30,14 +30,6 @@ struct ModuleState {
 int64_t t_window_out_size(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dilation,
                           bool ceil_mode);
 
-/* The backend's primitive, or NotImplementedError naming op and the device. */
-#define NN_PRIMITIVE(x, member, op)                                                             \
-    (t_backend((x)->device)->member                                                             \
-         ? t_backend((x)->device)->member                                                       \
-         : (t_raise(T_ERR_NOT_IMPLEMENTED, "%s: not implemented on %s", (op),                   \
-                    t_device_name((x)->device)),                                                \
-            t_backend((x)->device)->member))
-
 /* A double as Python's repr writes it ("1e-05", "0.1", "2.0"), for module trees. */
 const char *t_py_float(double v);
 

@@ -47,24 +47,15 @@ static ConvGeom pool_geometry(const char *op, const Tensor *x, int64_t k, Pool2d
 static void maxpool_backward(Node *n, Tensor *g, Tensor **gi) {
     Tensor *idx = t_ag_saved(n, POOL_SAVED_INDICES);
     Shape xs = n->in_shape[0];
-    const Backend *b = t_backend(g->device);
-    if (b->maxpool2d_backward) {
-        ConvGeom geo = {.n = xs.d[0], .c = xs.d[1], .h = xs.d[2], .w = xs.d[3],
-                        .kh = n->ip[MAX_IP_K], .kw = n->ip[MAX_IP_K],
-                        .sh = n->ip[MAX_IP_STRIDE], .sw = n->ip[MAX_IP_STRIDE],
-                        .ph = n->ip[MAX_IP_PAD], .pw = n->ip[MAX_IP_PAD],
-                        .dh = n->ip[MAX_IP_DILATION], .dw = n->ip[MAX_IP_DILATION],
-                        .oh = n->ip[MAX_IP_OH], .ow = n->ip[MAX_IP_OW]};
-        Tensor *gx = t_new(xs, g->dtype, g->device);
-        b->maxpool2d_backward(gx, t_contiguous(g), idx, &geo);
-        gi[0] = gx;
-        return;
-    }
-    int64_t L = idx->size[2] * idx->size[3];
-    Tensor *gx = t_zero_(t_new(T_SHAPE(xs.d[0], xs.d[1], xs.d[2] * xs.d[3]), g->dtype, g->device));
-    /* the indices came from the forward pass, so the primitive takes them unchecked */
-    b->scatter(gx, 2, t_view(idx, xs.d[0], xs.d[1], L), t_reshape(g, xs.d[0], xs.d[1], L), true);
-    gi[0] = t_view_shape(gx, xs);
+    ConvGeom geo = {.n = xs.d[0], .c = xs.d[1], .h = xs.d[2], .w = xs.d[3],
+                    .kh = n->ip[MAX_IP_K], .kw = n->ip[MAX_IP_K],
+                    .sh = n->ip[MAX_IP_STRIDE], .sw = n->ip[MAX_IP_STRIDE],
+                    .ph = n->ip[MAX_IP_PAD], .pw = n->ip[MAX_IP_PAD],
+                    .dh = n->ip[MAX_IP_DILATION], .dw = n->ip[MAX_IP_DILATION],
+                    .oh = n->ip[MAX_IP_OH], .ow = n->ip[MAX_IP_OW]};
+    Tensor *gx = t_new(xs, g->dtype, g->device);
+    t_backend(g->device)->maxpool2d_backward(gx, t_contiguous(g), idx, &geo);
+    gi[0] = gx;
 }
 
 Tensor *t_max_pool2d_with_indices(Tensor *x, int64_t kernel_size, Pool2dArgs args,
@@ -79,7 +70,7 @@ Tensor *t_max_pool2d_with_indices(Tensor *x, int64_t kernel_size, Pool2dArgs arg
     Shape os = T_SHAPE(geo.n, geo.c, geo.oh, geo.ow);
     Tensor *xc, *out = t_new(os, x->dtype, x->device), *idx = t_new(os, T_I64, x->device);
     T_NO_GRAD { xc = t_contiguous(x); }
-    NN_PRIMITIVE(x, maxpool2d, "t_max_pool2d")(out, idx, xc, &geo);
+    t_backend(x->device)->maxpool2d(out, idx, xc, &geo);
     if (t_ag_needed(1, &x)) {
         Node *n = t_ag_node("MaxPool2DWithIndicesBackward0", maxpool_backward, 1, &x);
         n->ip[MAX_IP_K] = kernel_size, n->ip[MAX_IP_STRIDE] = geo.sh;
@@ -155,7 +146,7 @@ Tensor *t_avg_pool2d_args(Tensor *x, int64_t kernel_size, Pool2dArgs args) {
     Tensor *divisor = avg_divisor(&geo, args.count_include_pad, x->dtype, x->device), *out;
     T_NO_GRAD {
         Tensor *col = t_new(T_SHAPE(planes.n, kk, L), x->dtype, x->device);
-        NN_PRIMITIVE(x, im2col, "t_avg_pool2d")(col, t_contiguous(x), &planes);
+        t_backend(x->device)->im2col(col, t_contiguous(x), &planes);
         out = t_view(t_div(t_sum_dim(col, 1, false), divisor), geo.n, geo.c, geo.oh, geo.ow);
     }
     if (t_ag_needed(1, &x)) {
