@@ -68,14 +68,8 @@ static void repl_stream(void *ctx, int fd, const char *data, size_t len) {
     fflush(f);
 }
 
-/* JitIO.input: a line from stdin for the cell's scanf/fgets/getchar. */
-static char *repl_input(void *ctx, const char *prompt, bool password) {
-    Repl *r = ctx;
-    (void)password;
-    if (prompt && *prompt) {
-        fputs(prompt, r->out);
-        fflush(r->out);
-    }
+/* One line of stdin without its newline (malloc'd), or NULL at end of input. */
+static char *stdin_line(void) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n = getline(&line, &cap, stdin);
@@ -85,6 +79,17 @@ static char *repl_input(void *ctx, const char *prompt, bool password) {
     }
     if (n && line[n - 1] == '\n') line[n - 1] = '\0';
     return line;
+}
+
+/* JitIO.input: a line from stdin for the cell's scanf/fgets/getchar. */
+static char *repl_input(void *ctx, const char *prompt, bool password) {
+    Repl *r = ctx;
+    (void)password;
+    if (prompt && *prompt) {
+        fputs(prompt, r->out);
+        fflush(r->out);
+    }
+    return stdin_line();
 }
 
 /* Prints a bundle's text/plain, or says what it holds when it has no text. */
@@ -138,15 +143,7 @@ static char *read_line(Repl *r, const char *prompt) {
         if (!line && prompt_was_interrupted(r)) r->prompt_interrupted = 1;
         return line;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (n < 0) {
-        free(line);
-        return NULL;
-    }
-    if (n && line[n - 1] == '\n') line[n - 1] = '\0';
-    return line;
+    return stdin_line();
 }
 
 /* Appends a line to the cell being typed. */
