@@ -138,6 +138,19 @@ static void define_node(TrimIndex *ix, int pi, TSNode n) {
     push(&ix->definers[id], &ix->ndefiners[id], pi);
 }
 
+/* Records the names a struct, union or enum specifier defines: its tag and its constants. */
+static void define_tag(TrimIndex *ix, int pi, TSNode spec) {
+    TSNode name = ts_node_child_by_field_name(spec, "name", 4);
+    if (!ts_node_is_null(name)) define_node(ix, pi, name);
+    TSNode body = ts_node_child_by_field_name(spec, "body", 4);
+    uint32_t m = ts_node_is_null(body) ? 0 : ts_node_named_child_count(body);
+    for (uint32_t j = 0; j < m; j++) {
+        TSNode e = ts_node_named_child(body, j);
+        if (!strcmp(ts_node_type(e), "enumerator"))
+            define_node(ix, pi, ts_node_child_by_field_name(e, "name", 4));
+    }
+}
+
 /* Records the names a declaration-like node defines: its declarators' names, and a struct,
    union or enum's tag and constants (an identifier in a declarator position, found by
    walking down "declarator" fields). */
@@ -148,15 +161,7 @@ static void define_declarators(TrimIndex *ix, int pi, TSNode n) {
         const char *t = ts_node_type(c);
         if (!strcmp(t, "struct_specifier") || !strcmp(t, "union_specifier") ||
             !strcmp(t, "enum_specifier")) {
-            TSNode name = ts_node_child_by_field_name(c, "name", 4);
-            if (!ts_node_is_null(name)) define_node(ix, pi, name);
-            TSNode body = ts_node_child_by_field_name(c, "body", 4);
-            uint32_t m = ts_node_is_null(body) ? 0 : ts_node_named_child_count(body);
-            for (uint32_t j = 0; j < m; j++) {
-                TSNode e = ts_node_named_child(body, j);
-                if (!strcmp(ts_node_type(e), "enumerator"))
-                    define_node(ix, pi, ts_node_child_by_field_name(e, "name", 4));
-            }
+            define_tag(ix, pi, c);
             continue;
         }
         if (!strcmp(t, "identifier") || !strcmp(t, "type_identifier")) {
@@ -228,15 +233,7 @@ static void index_piece(TrimIndex *ix, int pi, TSNode n) {
     if (!strcmp(t, "struct_specifier") || !strcmp(t, "union_specifier") ||
         !strcmp(t, "enum_specifier")) {
         /* "struct S { ... };": the tag and constants, as in a declaration */
-        TSNode name = ts_node_child_by_field_name(n, "name", 4);
-        if (!ts_node_is_null(name)) define_node(ix, pi, name);
-        TSNode body = ts_node_child_by_field_name(n, "body", 4);
-        uint32_t m = ts_node_is_null(body) ? 0 : ts_node_named_child_count(body);
-        for (uint32_t j = 0; j < m; j++) {
-            TSNode e = ts_node_named_child(body, j);
-            if (!strcmp(ts_node_type(e), "enumerator"))
-                define_node(ix, pi, ts_node_child_by_field_name(e, "name", 4));
-        }
+        define_tag(ix, pi, n);
     } else {
         define_declarators(ix, pi, n);
     }
