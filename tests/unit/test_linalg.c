@@ -79,6 +79,23 @@ Test(matmul, big_batch_matches_slice_by_slice) {
     }
 }
 
+Test(matmul, products_split_over_threads_match_naive) {
+    /* big enough to be split over the threads (cpu_blas.c): by rows, and by columns when there
+       are few rows; sizes that do not divide evenly, and transposed operands, which the split
+       offsets along their storage's other dim */
+    t_manual_seed(11);
+    const int64_t shapes[][3] = {{70, 61, 90}, {20, 70, 203}};
+    for (int s = 0; s < 2; s++) {
+        int64_t m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
+        Tensor *a = t_randn(m, k), *b = t_randn(k, n);
+        Tensor *at = t_T(t_contiguous(t_T(a))), *bt = t_T(t_contiguous(t_T(b)));
+        assert_matches_naive(t_matmul(a, b), a, b, 1e-5);
+        assert_matches_naive(t_matmul(at, bt), at, bt, 1e-5);
+        Tensor *a64 = t_to_dtype(at, T_F64), *b64 = t_to_dtype(b, T_F64);
+        assert_matches_naive(t_matmul(a64, b64), a64, b64, 1e-12);
+    }
+}
+
 Test(matmul, transposed_and_strided_operands) {
     Tensor *w = mat(1, 4, 3); /* [4, 3]: x @ w^T as a linear layer does */
     Tensor *x = mat(-2, 2, 3);
