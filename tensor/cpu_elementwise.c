@@ -306,7 +306,8 @@ void cpu_axpby(Tensor *out, const Tensor *x, const Tensor *y, double alpha, doub
         char *po = p[0], *pc = p[1], *pa = p[2], *pb = p[3];                                    \
         if (s[0] == sizeof(T) && s[1] == sizeof(bool)) {                                        \
             T *o = (T *)po;                                                                     \
-            const bool *c = (const bool *)pc;                                                   \
+            const uint8_t *c = (const uint8_t *)pc; /* bytes: compilers do not vectorize \
+                                                       loads of bool */                         \
             const T *a = (const T *)pa, *b = (const T *)pb;                                     \
             if (s[2] == sizeof(T) && s[3] == sizeof(T)) {                                       \
                 for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], a[i], b[i], &o[i]);    \
