@@ -8,6 +8,16 @@
 
 #include "backend.h"
 
+/* Hot loops are built for AVX-512, AVX2 and plain x86-64, the best chosen at load. A loop
+   inside an OpenMP construct gets only the baseline build (the outlined body is a function
+   of its own), so the loop goes in a function of its own with this attribute, called from
+   the parallel loop. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CPU_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CPU_MULTIVERSION
+#endif
+
 /* Reductions (cpu_reduce.c). SUM and PROD take every dtype into out of the same dtype, or into
    int64 (integers and bool) or float64 (float32); floating sums accumulate in double. */
 void cpu_reduce(ReduceOp op, Tensor *out, Tensor *idx, const Tensor *x, int64_t outer,

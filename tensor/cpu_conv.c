@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "cpu_conv.h"
 
 /* Elements of work below which a primitive stays on one thread: these loops are bound by
@@ -81,23 +82,25 @@ static inline void valid_range(const ConvGeom *g, int64_t j, int64_t *lo, int64_
     }
 
 /* im2col of the common window (stride 1, no padding, no dilation), where every output row
-   is one stretch of an input row: no bounds to work out, a plain copy per row. */
+   is one stretch of an input row: no bounds to work out, a plain copy per row; one plane per
+   call of NAME##_plane, the vectorized loop. */
 #define DEFINE_IM2COL_DENSE(NAME, T)                                                            \
-    NO_MEMCPY_CALLS static void NAME(T *col, const T *x, const ConvGeom *g) {                   \
+    CPU_MULTIVERSION NO_MEMCPY_CALLS static void NAME##_plane(T *restrict row,                  \
+                                                              const T *restrict src,            \
+                                                              const ConvGeom *g) {              \
+        int64_t L = g->oh * g->ow, oh = g->oh, ow = g->ow, w = g->w;                            \
+        for (int64_t i = 0; i < g->kh; i++)                                                     \
+            for (int64_t j = 0; j < g->kw; j++, row += L) {                                     \
+                const T *line = src + i * w + j;                                                \
+                for (int64_t oy = 0; oy < oh; oy++)                                             \
+                    for (int64_t ox = 0; ox < ow; ox++) row[oy * ow + ox] = line[oy * w + ox];  \
+            }                                                                                   \
+    }                                                                                           \
+    static void NAME(T *col, const T *x, const ConvGeom *g) {                                   \
         int64_t L = g->oh * g->ow, kk = g->kh * g->kw, planes = g->n * g->c;                    \
-        int64_t oh = g->oh, ow = g->ow, w = g->w;                                               \
         _Pragma("omp parallel for schedule(static) if (worth_threads(planes * kk * L))")       \
-        for (int64_t p = 0; p < planes; p++) {                                                  \
-            const T *src = x + p * g->h * w;                                                    \
-            T *row = col + p * kk * L;                                                          \
-            for (int64_t i = 0; i < g->kh; i++)                                                 \
-                for (int64_t j = 0; j < g->kw; j++, row += L) {                                 \
-                    const T *line = src + i * w + j;                                            \
-                    for (int64_t oy = 0; oy < oh; oy++)                                         \
-                        for (int64_t ox = 0; ox < ow; ox++)                                     \
-                            row[oy * ow + ox] = line[oy * w + ox];                              \
-                }                                                                               \
-        }                                                                                       \
+        for (int64_t p = 0; p < planes; p++)                                                    \
+            NAME##_plane(col + p * kk * L, x + p * g->h * g->w, g);                             \
     }
 
 /* Whether g's windows are dense: stride 1, no padding, no dilation. */
@@ -133,22 +136,22 @@ static bool dense_window(const ConvGeom *g) {
 /* col2im of the dense window (see DEFINE_IM2COL_DENSE): each row added back along one
    stretch of an input row. */
 #define DEFINE_COL2IM_DENSE(NAME, T)                                                            \
+    CPU_MULTIVERSION static void NAME##_plane(T *restrict dst, const T *restrict row,           \
+                                              const ConvGeom *g) {                              \
+        int64_t L = g->oh * g->ow, oh = g->oh, ow = g->ow, w = g->w;                            \
+        memset(dst, 0, (size_t)(g->h * w) * sizeof(T));                                        \
+        for (int64_t i = 0; i < g->kh; i++)                                                     \
+            for (int64_t j = 0; j < g->kw; j++, row += L) {                                     \
+                T *line = dst + i * w + j;                                                      \
+                for (int64_t oy = 0; oy < oh; oy++)                                             \
+                    for (int64_t ox = 0; ox < ow; ox++) line[oy * w + ox] += row[oy * ow + ox]; \
+            }                                                                                   \
+    }                                                                                           \
     static void NAME(T *x, const T *col, const ConvGeom *g) {                                   \
         int64_t L = g->oh * g->ow, kk = g->kh * g->kw, planes = g->n * g->c;                    \
-        int64_t oh = g->oh, ow = g->ow, w = g->w;                                               \
         _Pragma("omp parallel for schedule(static) if (worth_threads(planes * kk * L))")       \
-        for (int64_t p = 0; p < planes; p++) {                                                  \
-            T *dst = x + p * g->h * w;                                                          \
-            const T *row = col + p * kk * L;                                                    \
-            memset(dst, 0, (size_t)(g->h * w) * sizeof(T));                                    \
-            for (int64_t i = 0; i < g->kh; i++)                                                 \
-                for (int64_t j = 0; j < g->kw; j++, row += L) {                                 \
-                    T *line = dst + i * w + j;                                                  \
-                    for (int64_t oy = 0; oy < oh; oy++)                                         \
-                        for (int64_t ox = 0; ox < ow; ox++)                                     \
-                            line[oy * w + ox] += row[oy * ow + ox];                             \
-                }                                                                               \
-        }                                                                                       \
+        for (int64_t p = 0; p < planes; p++)                                                    \
+            NAME##_plane(x + p * g->h * g->w, col + p * kk * L, g);                             \
     }
 
 /* The kernel offsets k in [*lo, *hi) whose input position start + k * step lies in
@@ -179,37 +182,40 @@ static PoolRanges pool_ranges(const ConvGeom *g) {
 }
 
 /* The common 2x2, stride 2 max pooling whose windows all lie inside the input: no range
-   checks, the four candidates compared in order (a NaN wins, the last NaN's index). */
+   checks, the four candidates taken in order as PyTorch does (a larger value or a NaN
+   replaces the best so far, so ties keep the first position and a NaN wins, the last NaN's
+   index), by selects that vectorize; one plane per call of NAME##_plane. */
 #define DEFINE_MAXPOOL_2X2(NAME, T)                                                             \
+    CPU_MULTIVERSION static void NAME##_plane(T *restrict out, int64_t *restrict idx,          \
+                                              const T *restrict src, const ConvGeom *g) {       \
+        int64_t ow = g->ow, w = g->w;                                                           \
+        for (int64_t oy = 0; oy < g->oh; oy++) {                                                \
+            const T *r0 = src + 2 * oy * w, *r1 = r0 + w;                                       \
+            T *o = out + oy * ow;                                                               \
+            int64_t *id = idx + oy * ow, row0 = 2 * oy * w;                                     \
+            for (int64_t ox = 0; ox < ow; ox++) {                                               \
+                T a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];       \
+                T best = a;                                                                     \
+                int64_t at = 0;                                                                 \
+                bool take = (b > best) | (b != b);                                              \
+                best = take ? b : best;                                                         \
+                at = take ? 1 : at;                                                             \
+                take = (c > best) | (c != c);                                                   \
+                best = take ? c : best;                                                         \
+                at = take ? w : at;                                                             \
+                take = (d > best) | (d != d);                                                   \
+                best = take ? d : best;                                                         \
+                at = take ? w + 1 : at;                                                         \
+                o[ox] = best;                                                                   \
+                id[ox] = row0 + 2 * ox + at;                                                    \
+            }                                                                                   \
+        }                                                                                       \
+    }                                                                                           \
     static void NAME(T *out, int64_t *idx, const T *x, const ConvGeom *g) {                     \
         int64_t planes = g->n * g->c, L = g->oh * g->ow;                                        \
         _Pragma("omp parallel for schedule(static) if (worth_threads(planes * L * 4))")        \
-        for (int64_t p = 0; p < planes; p++) {                                                  \
-            const T *src = x + p * g->h * g->w;                                                 \
-            for (int64_t oy = 0; oy < g->oh; oy++) {                                            \
-                const T *r0 = src + 2 * oy * g->w, *r1 = r0 + g->w;                             \
-                T *o = out + p * L + oy * g->ow;                                                \
-                int64_t *id = idx + p * L + oy * g->ow, row0 = 2 * oy * g->w;                   \
-                for (int64_t ox = 0; ox < g->ow; ox++) {                                        \
-                    T c[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};          \
-                    int64_t at[4] = {row0 + 2 * ox, row0 + 2 * ox + 1, row0 + g->w + 2 * ox,    \
-                                     row0 + g->w + 2 * ox + 1};                                 \
-                    T m01 = c[1] > c[0] ? c[1] : c[0], m23 = c[3] > c[2] ? c[3] : c[2];         \
-                    T best = m23 > m01 ? m23 : m01;                                             \
-                    /* the first position holding the max, found without branches */          \
-                    unsigned hit = (unsigned)(c[0] == best) | (unsigned)(c[1] == best) << 1 |   \
-                                   (unsigned)(c[2] == best) << 2 | (unsigned)(c[3] == best) << 3; \
-                    int64_t where = at[__builtin_ctz(hit | 1u << 4) & 3];                       \
-                    bool nan = (c[0] != c[0]) | (c[1] != c[1]) | (c[2] != c[2]) | (c[3] != c[3]); \
-                    if (nan) { /* a NaN wins, the last one's position (rare: predicted) */     \
-                        for (int k = 0; k < 4; k++)                                             \
-                            if (c[k] != c[k]) best = c[k], where = at[k];                       \
-                    }                                                                           \
-                    o[ox] = best;                                                               \
-                    id[ox] = where;                                                             \
-                }                                                                               \
-            }                                                                                   \
-        }                                                                                       \
+        for (int64_t p = 0; p < planes; p++)                                                    \
+            NAME##_plane(out + p * L, idx + p * L, x + p * g->h * g->w, g);                     \
     }
 
 /* Max pooling backward: each output's gradient added at its winner's position. */

@@ -24,13 +24,6 @@ enum { SUM_LANES = 32 };
    lane adds only SUM_BLOCK / SUM_LANES values in float, so float32 sums stay accurate. */
 enum { SUM_BLOCK = 1024 };
 
-/* Compilers build the hot loops below for AVX-512, AVX2 and plain x86-64, chosen at load. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CPU_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CPU_MULTIVERSION
-#endif
-
 /* A pragma built inside a macro, after the macro's arguments are substituted. */
 #define PRAGMA(x) _Pragma(#x)
 
