@@ -7,7 +7,8 @@
  *   bench_ops: {"name": "add_16M", "ready": true}      (inputs loaded, WARMUP calls made)
  *              or {"name": "add_16M", "error": "..."}  (the case raised; go on to the next)
  *   run.py:    run                                      (as often as it wants batches)
- *   bench_ops: {"seconds": 0.0123}                      (per call, over a batch of INNER calls)
+ *   bench_ops: {"seconds": 0.0123}                      (per call, over a batch of INNER calls,
+ *                                                        after one untimed call)
  *   run.py:    next                                     (the case is over)
  *
  * Each input is read from a raw row-major file of its dtype and shape. A new benchmark is one
@@ -192,8 +193,10 @@ static void print_json_string(const char *s) {
     putchar('"');
 }
 
-/* Times one batch of inner calls: seconds per call. */
+/* Times one batch of inner calls, after one untimed call (bench/run.py says why, under "the
+   untimed first call"): seconds per call. */
 static double time_batch(const BenchOp *op, Tensor **inputs, int inner) {
+    op->run(inputs);
     double t0 = now();
     for (int i = 0; i < inner; i++) op->run(inputs);
     return (now() - t0) / inner;

@@ -34,6 +34,12 @@ SEED = 0
 # threads spin for about 0.1 s (2^28 cycles, its THREAD_TIMEOUT) before they sleep, and a
 # batch of the other side started at once would share the cores with them.
 SETTLE_SECONDS = 0.15
+# The untimed first call: each timed batch, on both sides, follows one untimed call of the case.
+# After the settling pause the second core's virtual CPU is halted, and on this kind of virtual
+# machine waking it takes milliseconds: the first OpenMP parallel region after 150 ms idle took
+# 0.1 to 7 ms (2 us once awake), so the first call of a batch cost ctorch's MLP step 2 to 24 ms
+# instead of 0.5, and PyTorch's 1.4 to 2.2 ms instead of 0.9. That is the machine's wake-up, not
+# either library's cost per call, and it weighed most on whichever side's batch was shorter.
 # Load average above the core count by more than this (our own run adds about one) marks the
 # timings as taken on a busy machine.
 BUSY_LOAD_MARGIN = 1.0
@@ -171,7 +177,9 @@ class CtorchSide:
 
 
 def torch_batch(case, tensors):
-    """Seconds per call of case.torch_fn over one batch of case.inner calls."""
+    """Seconds per call of case.torch_fn over one batch of case.inner calls, after one
+    untimed call (see "the untimed first call" above)."""
+    case.torch_fn(*tensors)
     t0 = time.perf_counter()
     for _ in range(case.inner):
         case.torch_fn(*tensors)
