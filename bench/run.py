@@ -93,13 +93,17 @@ M = 1 << 20
 # Calls per timed batch of the memory-bound cases (a few ms each): the first call after the
 # settling pause pays for waking the thread pools; a batch of several measures the steady state.
 BIG_INNER = 5
+# Reps: batches of a few milliseconds catch this machine's swings whole, so their per-rep ratios
+# scatter widely (quartiles 0.6-1.6 for sgemm 256 in one run); those cases take 21-31 reps so
+# that the median of the ratios moves less from run to run. The 4-element add's batches are
+# 100,000 calls (about 15 ms for ctorch) for the same reason.
 CASES = [
     Case("sgemm 256", [Input((256, 256)), Input((256, 256), seed=1)],
-         torch.matmul, "matmul", reps=15, inner=50),
+         torch.matmul, "matmul", reps=31, inner=50),
     Case("sgemm 1024", [Input((1024, 1024)), Input((1024, 1024), seed=1)],
-         torch.matmul, "matmul", reps=7),
+         torch.matmul, "matmul", reps=15),
     Case("sgemm 2048", [Input((2048, 2048)), Input((2048, 2048), seed=1)],
-         torch.matmul, "matmul", reps=5),
+         torch.matmul, "matmul", reps=9),
     Case("add 16M", [Input((16 * M,)), Input((16 * M,), seed=1)], torch.add, "add", reps=9,
          inner=BIG_INNER),
     Case("mul 16M", [Input((16 * M,)), Input((16 * M,), seed=1)], torch.mul, "mul", reps=9,
@@ -108,18 +112,18 @@ CASES = [
          lambda x, y: x.T + y.T, "add_T", reps=9, inner=BIG_INNER),
     Case("mul 16M x.T * y.T", [Input((4096, 4096)), Input((4096, 4096), seed=1)],
          lambda x, y: x.T * y.T, "mul_T", reps=9, inner=BIG_INNER),
-    Case("sum 16M", [Input((16 * M,))], torch.sum, "sum", reps=9, inner=BIG_INNER),
+    Case("sum 16M", [Input((16 * M,))], torch.sum, "sum", reps=21, inner=BIG_INNER),
     Case("softmax 4096x1000 dim -1", [Input((4096, 1000))],
-         lambda x: torch.softmax(x, -1), "softmax_last", reps=9, inner=BIG_INNER),
+         lambda x: torch.softmax(x, -1), "softmax_last", reps=15, inner=BIG_INNER),
     Case("add 4 elements (per-op overhead)", [Input((4,)), Input((4,), seed=1)],
-         torch.add, "add", reps=9, inner=20000, warmup=2000, target=10.0),
+         torch.add, "add", reps=21, inner=100000, warmup=2000, target=10.0),
     Case("MLP 784-256-128-10 fwd+bwd, batch 64",
          [Input((64, 784)), Input((256, 784), seed=1), Input((128, 256), seed=2),
-          Input((10, 128), seed=3)], training.mlp_fwd_bwd, "mlp_fwd_bwd", reps=15, inner=20),
+          Input((10, 128), seed=3)], training.mlp_fwd_bwd, "mlp_fwd_bwd", reps=31, inner=20),
     Case("blitz net train step, batch 4", [Input((4, 1, 32, 32))], training.blitz_step,
-         "blitz_step", reps=9, inner=50, warmup=5, target=2.0),
+         "blitz_step", reps=21, inner=50, warmup=5, target=2.0),
     Case("blitz net train step, batch 64", [Input((64, 1, 32, 32))], training.blitz_step,
-         "blitz_step", reps=15, inner=10, warmup=3),
+         "blitz_step", reps=21, inner=10, warmup=3),
     Case("Fashion-MNIST MLP epoch, batch 64", [Input((1,))], training.fmnist_mlp_epoch,
          "fmnist_mlp_epoch", reps=1, inner=1, warmup=1),
 ]

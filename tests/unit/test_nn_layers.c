@@ -118,6 +118,39 @@ Test(pool, max_nan_wins) {
     T_ASSERT_VALUES(idx, 0, 2, 2, 2, 2);
 }
 
+Test(pool, max_2x2_wide_rows_ties_and_nans) {
+    /* rows wide enough for the vectorized 2x2 loop: each window of this 2 x 96 input is one of
+       six cases (ties, a NaN in any position, two NaNs, all -inf), checked against PyTorch's
+       rule taken one candidate at a time: a larger value or a NaN replaces the best so far */
+    enum { W = 96, OW = W / 2 };
+    float v[2 * W];
+    for (int ox = 0; ox < OW; ox++) {
+        float *a = &v[2 * ox], *c = &v[W + 2 * ox];
+        const float cases[6][4] = {{1, 1, 0, 1},       {0, NAN, 5, 2},      {3, 2, 1, NAN},
+                                   {NAN, 4, NAN, 9},   {-INFINITY, -INFINITY, -INFINITY,
+                                                        -INFINITY},         {2, 7, 7, -1}};
+        const float *k = cases[ox % 6];
+        a[0] = k[0], a[1] = k[1], c[0] = k[2], c[1] = k[3];
+        a[0] += (float)ox, a[1] += (float)ox, c[0] += (float)ox, c[1] += (float)ox;
+    }
+    Tensor *idx;
+    Tensor *y = t_max_pool2d_with_indices(t_tensor(v, 1, 1, 2, W), 2,
+                                          (Pool2dArgs){.dilation = 1}, &idx);
+    T_ASSERT_SHAPE(y, 1, 1, 1, OW);
+    for (int ox = 0; ox < OW; ox++) {
+        const int at[4] = {2 * ox, 2 * ox + 1, W + 2 * ox, W + 2 * ox + 1};
+        float best = v[at[0]];
+        int where = at[0];
+        for (int k = 1; k < 4; k++)
+            if (v[at[k]] > best || isnan(v[at[k]])) best = v[at[k]], where = at[k];
+        cr_assert_eq(t_flat_get(idx, ox), where, "window %d: index %g, expected %d", ox,
+                     t_flat_get(idx, ox), where);
+        double got = t_flat_get(y, ox);
+        cr_assert(isnan(best) ? isnan(got) : got == best, "window %d: %g, expected %g", ox,
+                  got, best);
+    }
+}
+
 Test(pool, avg_values) {
     Tensor *x = t_reshape(t_arange(0, 16, 1), 1, 1, 4, 4);
     T_ASSERT_VALUES(t_avg_pool2d(x, 2), 1e-6, 2.5, 4.5, 10.5, 12.5);
