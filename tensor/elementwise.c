@@ -26,19 +26,26 @@ static Shape shape_of_sizes(int ndim, const int64_t *size) {
     return s;
 }
 
-/* x as a view with exactly the sizes `size` (broadcast), in dtype: an internal operand, so
-   nothing is recorded for autograd (the op records itself against the user's tensors). Sizes
-   travel as a pointer, not a Shape by value: this is every op's hot path. */
-static Tensor *operand(Tensor *x, DType dtype, int ndim, const int64_t *size) {
-    if (x->dtype == dtype && x->ndim == ndim) { /* the common case: x as it is */
-        bool same = true;
-        for (int i = 0; i < ndim && same; i++) same = x->size[i] == size[i];
-        if (same) return x;
-    }
+/* x converted to dtype and expanded to the sizes `size`: operand's slow path. */
+static Tensor *operand_converted(Tensor *x, DType dtype, int ndim, const int64_t *size) {
     bool grad_mode = t_no_grad_enter_();
     Tensor *r = t_expand_shape(t_to_dtype(x, dtype), shape_of_sizes(ndim, size));
     t_no_grad_exit_(grad_mode);
     return r;
+}
+
+/* x as a view with exactly the sizes `size` (broadcast), in dtype: an internal operand, so
+   nothing is recorded for autograd (the op records itself against the user's tensors). Sizes
+   travel as a pointer, not a Shape by value, and the common case (x as it is) is inline:
+   this is every op's hot path. */
+static inline Tensor *operand(Tensor *x, DType dtype, int ndim, const int64_t *size) {
+    if (x->dtype == dtype && x->ndim == ndim) {
+        if (x->size == size) return x; /* x's own sizes */
+        bool same = true;
+        for (int i = 0; i < ndim && same; i++) same = x->size[i] == size[i];
+        if (same) return x;
+    }
+    return operand_converted(x, dtype, ndim, size);
 }
 
 /* Whether a and b have the same sizes (the common case, with nothing to broadcast). */
