@@ -299,15 +299,15 @@ void cpu_axpby(Tensor *out, const Tensor *x, const Tensor *y, double alpha, doub
     } while (0)
 
 /* out = cond ? a : b, with vectorizing paths for contiguous operands and for a scalar a or b
-   (a gradient masked by zero, as ReLU's backward is). */
+   (a gradient masked by zero, as ReLU's backward is). Those paths read the condition as bytes:
+   compilers do not vectorize loads of bool. */
 #define WHERE_LOOP(NAME, T, U)                                                                  \
     static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
         (void)ctx;                                                                              \
         char *po = p[0], *pc = p[1], *pa = p[2], *pb = p[3];                                    \
         if (s[0] == sizeof(T) && s[1] == sizeof(bool)) {                                        \
             T *o = (T *)po;                                                                     \
-            const uint8_t *c = (const uint8_t *)pc; /* bytes: compilers do not vectorize \
-                                                       loads of bool */                         \
+            const uint8_t *c = (const uint8_t *)pc;                                             \
             const T *a = (const T *)pa, *b = (const T *)pb;                                     \
             if (s[2] == sizeof(T) && s[3] == sizeof(T)) {                                       \
                 for (int64_t i = 0; i < n; i++) WHERE_SELECT(T, U, c[i], a[i], b[i], &o[i]);    \
