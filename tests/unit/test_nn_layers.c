@@ -41,7 +41,9 @@ static double rel_diff(Tensor *a, Tensor *b) {
 
 Test(conv2d, big_batch_matches_image_by_image) {
     /* a batch big enough that the per-image products and the unfolding run on several
-       threads; one image at a time they run on one: forward and every gradient agree */
+       threads, and that its unfolded input (2.4 MB) is unfolded again for the weight's
+       gradient; one image at a time they run on one thread and the unfolded input is kept
+       from the forward pass: forward and every gradient agree */
     t_manual_seed(3);
     Tensor *x = t_requires_grad_(t_randn(40, 6, 14, 14), true);
     Tensor *w = t_requires_grad_(t_randn(16, 6, 5, 5), true);
