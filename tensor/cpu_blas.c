@@ -19,6 +19,11 @@ enum { BATCH_PARALLEL_MAX_MACS = 1 << 21, BATCH_PARALLEL_MIN_MACS = 1 << 20 };
    (OpenBLAS's own threshold for threading one); rows or columns are shared out in multiples
    of SPLIT_ALIGN, the width of its register blocks. */
 enum { SPLIT_MIN_MACS = 1 << 18, SPLIT_ALIGN = 16 };
+/* A product with fewer rows than columns is split by rows only when it has at least this many:
+   each thread then packs all of B, and with few rows that duplicated packing weighs more than
+   the products (64x784 @ 784x256: 164 us by rows, 147-157 by columns; 256x64 @ 64x784: 140-178
+   by rows, 163-191 by columns). */
+enum { SPLIT_ROWS_MIN = 128 };
 
 /* out[i][j] = sum_p a[i][p] * b[p][j] for one integer matrix pair, walking strides; the inner
    loop runs along b's row and out's row, which vectorizes when b is row-major. */
@@ -67,7 +72,7 @@ static void split_range(int64_t len, int part, int parts, int64_t *begin, int64_
 }
 
 /* One product, on this thread or shared out over the pool: each thread computes a band of
-   C's rows (or of its columns, when there are too few rows) with one BLAS call, which OpenBLAS
+   C's rows (or of its columns; see SPLIT_ROWS_MIN) with one BLAS call, which OpenBLAS
    runs on the calling thread inside a parallel region. Measured against letting OpenBLAS thread
    the product itself: 256^3 186 us instead of 200, 128^3 34-40 us instead of 68, a 64x784 @
    784x256 layer 137 instead of 178; 1024^3 and 2048^3 the same. */
@@ -79,7 +84,7 @@ static void product(DType dtype, char *c, const char *a, BlasMat la, const char 
         return;
     }
     size_t es = t_dtype_size(dtype);
-    bool by_rows = m >= n || m >= SPLIT_ALIGN * parts;
+    bool by_rows = m >= n || m >= SPLIT_ROWS_MIN;
 #pragma omp parallel num_threads(parts)
     {
         int part = omp_get_thread_num(), nparts = omp_get_num_threads();

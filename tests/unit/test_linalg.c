@@ -81,11 +81,11 @@ Test(matmul, big_batch_matches_slice_by_slice) {
 
 Test(matmul, products_split_over_threads_match_naive) {
     /* big enough to be split over the threads (cpu_blas.c): by rows, and by columns when there
-       are few rows; sizes that do not divide evenly, and transposed operands, which the split
-       offsets along their storage's other dim */
+       are fewer rows than columns and few rows; sizes that do not divide evenly, and
+       transposed operands, which the split offsets along their storage's other dim */
     t_manual_seed(11);
-    const int64_t shapes[][3] = {{70, 61, 90}, {20, 70, 203}};
-    for (int s = 0; s < 2; s++) {
+    const int64_t shapes[][3] = {{150, 61, 90}, {70, 61, 90}, {20, 70, 203}};
+    for (int s = 0; s < 3; s++) {
         int64_t m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
         Tensor *a = t_randn(m, k), *b = t_randn(k, n);
         Tensor *at = t_T(t_contiguous(t_T(a))), *bt = t_T(t_contiguous(t_T(b)));
