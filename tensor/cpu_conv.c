@@ -2,7 +2,8 @@
  * cpu_conv.c — the CPU's convolution and pooling primitives: im2col and its adjoint col2im
  * (convolution is im2col + one GEMM per image), max pooling with indices, and GELU. Plain
  * loops over contiguous planes, written once per floating dtype; OpenMP over (image, channel)
- * planes when there is enough work to share.
+ * planes when there is enough work to share. The common shapes' plane loops (dense-window
+ * unfolding, 2x2 pooling) are built for several instruction sets (CPU_MULTIVERSION, cpu.h).
  */
 #include <math.h>
 #include <omp.h>
