@@ -83,8 +83,8 @@ static Tensor *new_output(int ndim, const int64_t *size, DType dtype, const Tens
     /* like's own sizes are known to fit; a broadcast of two tensors' may not */
     Tensor *out = size == like->size ? t_new_sized(ndim, size, dtype, like->device)
                                      : t_new(shape_of_sizes(ndim, size), dtype, like->device);
-    if (like->ndim != ndim || t_contiguous_fast(like) || t_is_contiguous(like) || !is_dense(like))
-        return out;
+    /* t_contiguous_fast already falls back to t_is_contiguous when its quick walk fails */
+    if (like->ndim != ndim || t_contiguous_fast(like) || !is_dense(like)) return out;
     for (int i = 0; i < ndim; i++)
         if (like->size[i] != size[i]) return out;
     for (int i = 0; i < ndim; i++) out->stride[i] = like->stride[i];
