@@ -2,7 +2,9 @@
    (tensor/tensor.c): values, dtypes, shapes, element access, t_free, and every misuse. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <gc/gc.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -378,6 +380,24 @@ Test(create, dtype_facts_and_names) {
     cr_assert_str_eq(t_device_name(T_CPU), "cpu");
     cr_assert_str_eq(t_device_name(T_CUDA), "cuda:0");
     cr_assert_str_eq(t_device_name(T_CUDA_N(1)), "cuda:1");
+}
+
+/* ---- collected memory ---- */
+
+/* The collector's blocks of small objects are swept in place, not handed back and carved out
+   again: the first object of each stays pinned (tensor/alloc.c), so across collections no
+   small tensor ever starts a 4 KiB block. */
+Test(create, small_tensors_reuse_pinned_blocks_across_collections) {
+    Tensor *a = t_ones(4), *b = t_ones(4);
+    GC_word first = GC_get_gc_no();
+    long block_starts = 0, made = 0;
+    while (GC_get_gc_no() < first + 3) {
+        block_starts += ((uintptr_t)t_add(a, b) & 4095) == 0;
+        made++;
+    }
+    cr_assert_gt(made, 10000, "only %ld tensors before three collections", made);
+    cr_assert_eq(block_starts, 0, "%ld of %ld small tensors started a block", block_starts, made);
+    T_ASSERT_VALUES(t_add(a, b), 0, 2, 2, 2, 2);
 }
 
 /* ---- t_free ---- */
