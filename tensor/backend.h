@@ -165,8 +165,12 @@ static inline bool t_blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t
 }
 
 /* The backend of a device: the CPU's, or the CUDA one (DeviceError when there is none). */
-const Backend *t_backend(Device device);
 extern const Backend t_cpu_backend;
+/* t_backend for a device other than the CPU: loads CUDA when first asked, or raises. */
+const Backend *t_backend_other(Device device);
+static inline const Backend *t_backend(Device device) {
+    return device == T_CPU ? &t_cpu_backend : t_backend_other(device);
+}
 
 /* ---- the CUDA backend's entry point (cuda/ builds it, tensor/cuda_loader.c loads it) ---- */
 

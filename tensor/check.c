@@ -73,11 +73,10 @@ void t_check_alive_failed(const char *op, const Tensor *x) {
     t_raise(T_ERR_RUNTIME, "%s: the tensor's storage was released by t_free", op);
 }
 
-void t_check_same_device(const char *op, const Tensor *a, const Tensor *b) {
-    if (a->device != b->device)
-        t_raise(T_ERR_DEVICE, "%s: expected all tensors on the same device, but found "
-                "%s and %s", op, a->device == T_CPU ? "cpu" : t_gc_sprintf("cuda:%d", a->device - 1),
-                b->device == T_CPU ? "cpu" : t_gc_sprintf("cuda:%d", b->device - 1));
+void t_check_same_device_failed(const char *op, const Tensor *a, const Tensor *b) {
+    t_raise(T_ERR_DEVICE, "%s: expected all tensors on the same device, but found %s and %s", op,
+            a->device == T_CPU ? "cpu" : t_gc_sprintf("cuda:%d", a->device - 1),
+            b->device == T_CPU ? "cpu" : t_gc_sprintf("cuda:%d", b->device - 1));
 }
 
 Shape t_broadcast_shapes(const char *op, Shape a, Shape b) {

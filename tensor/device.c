@@ -20,8 +20,7 @@ static void no_cuda(Device device) {
             t_cuda_unavailable_reason());
 }
 
-const Backend *t_backend(Device device) {
-    if (device == T_CPU) return &t_cpu_backend;
+const Backend *t_backend_other(Device device) {
     if (device < T_CPU) t_raise(T_ERR_VALUE, "invalid device %d", device);
     if (!cuda_backend) {
         t_cuda_try_load();

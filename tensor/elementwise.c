@@ -13,6 +13,7 @@ static int category(DType d) { return d == T_BOOL ? 0 : t_dtype_is_floating(d) ?
 /* The dtype a binary op computes in: as t_promote, except that a 0-d operand only decides
    when its category is higher than the other's (torch's result_type). */
 static DType result_type(const Tensor *a, const Tensor *b) {
+    if (a->dtype == b->dtype) return a->dtype;
     bool za = a->ndim == 0, zb = b->ndim == 0;
     if (za == zb) return t_promote(a->dtype, b->dtype);
     const Tensor *dim = za ? b : a, *zero = za ? a : b;
@@ -181,7 +182,7 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
     Tensor *x = operand(a, ct, ndim, size), *y = operand(b, ct, ndim, size);
     t_backend(a->device)->binary(op, out, x, y);
     if (inplace) bump_version(a);
-    t_grad_record_binary(op, out, grad_a, b);
+    if (grad_a->requires_grad || b->requires_grad) t_grad_record_binary(op, out, grad_a, b);
     return out;
 }
 

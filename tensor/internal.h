@@ -72,8 +72,11 @@ void t_check_alive_failed(const char *op, const Tensor *x);
 static inline void t_check_alive(const char *op, const Tensor *x) {
     if (!x || !x->storage || !x->storage->data) t_check_alive_failed(op, x);
 }
-/* Raises DeviceError unless a and b are on the same device. */
-void t_check_same_device(const char *op, const Tensor *a, const Tensor *b);
+void t_check_same_device_failed(const char *op, const Tensor *a, const Tensor *b);
+/* Raises DeviceError unless a and b are on the same device (inline, as t_check_alive). */
+static inline void t_check_same_device(const char *op, const Tensor *a, const Tensor *b) {
+    if (a->device != b->device) t_check_same_device_failed(op, a, b);
+}
 /* The broadcast shape of a and b, or ShapeError naming op and both shapes. */
 Shape t_broadcast_shapes(const char *op, Shape a, Shape b);
 /* The dtype both operands promote to. */
@@ -91,11 +94,11 @@ static inline char *t_ptr(const Tensor *x) {
 /* Whether x is row-major contiguous (the hot-path twin of t_is_contiguous). */
 static inline bool t_contiguous_fast(const Tensor *x) {
     int64_t expected = 1;
-    bool empty = false;
     for (int i = x->ndim - 1; i >= 0; i--) {
-        empty |= x->size[i] == 0;
-        if (x->size[i] != 1 && x->stride[i] != expected) return empty || t_is_contiguous(x);
-        expected *= x->size[i];
+        int64_t n = x->size[i];
+        /* a mismatch may still be contiguous: an empty tensor is, whatever its strides */
+        if (x->stride[i] != expected && n != 1) return t_is_contiguous(x);
+        expected *= n;
     }
     return true;
 }
