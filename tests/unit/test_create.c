@@ -400,6 +400,21 @@ Test(create, small_tensors_reuse_pinned_blocks_across_collections) {
     T_ASSERT_VALUES(t_add(a, b), 0, 2, 2, 2, 2);
 }
 
+/* A large allocation lets the pins go, so that the blocks a loop of small ops held become
+   free runs again for large tensors. */
+Test(create, a_large_tensor_lets_pinned_blocks_go) {
+    Tensor *a = t_ones(4), *b = t_ones(4);
+    for (int i = 0; i < 50000; i++) t_add(a, b); /* about 3,500 blocks, 14 MB, pinned */
+    GC_gcollect();
+    size_t free_while_pinned = GC_get_free_bytes();
+    Tensor *large = t_empty(1 << 14); /* 64 KiB of elements: a large block */
+    GC_gcollect();
+    size_t free_after = GC_get_free_bytes();
+    cr_assert_gt(free_after, free_while_pinned + ((size_t)8 << 20),
+                 "free bytes went from %zu to %zu", free_while_pinned, free_after);
+    cr_assert_eq(t_numel(large), 1 << 14);
+}
+
 /* ---- t_free ---- */
 
 Test(create, freed_tensor_raises_runtime_error) {
