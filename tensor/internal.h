@@ -22,11 +22,11 @@ typedef struct Storage {
 
 struct Node; /* an autograd graph node: see autograd.c */
 
-struct Tensor { /* the small fields first, packed: every op allocates one of these */
+struct Tensor { /* the small fields first, packed into 16 bytes: every op allocates one */
     DType dtype;
     Device device;
-    int ndim;
     int output_nr;              /* autograd: which output of grad_fn this tensor is */
+    int16_t ndim;               /* at most T_MAX_DIMS; read as an int */
     bool requires_grad;         /* autograd */
     int64_t size[T_MAX_DIMS];
     int64_t stride[T_MAX_DIMS]; /* in elements */

@@ -2,6 +2,8 @@
    (tensor/tensor.c): values, dtypes, shapes, element access, t_free, and every misuse. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#define GC_THREADS /* threads made here are the collector's, so their stacks are scanned */
+#include <pthread.h>
 #include <gc/gc.h>
 #include <math.h>
 #include <stdint.h>
@@ -413,6 +415,57 @@ Test(create, a_large_tensor_lets_pinned_blocks_go) {
     cr_assert_gt(free_after, free_while_pinned + ((size_t)8 << 20),
                  "free bytes went from %zu to %zu", free_while_pinned, free_after);
     cr_assert_eq(t_numel(large), 1 << 14);
+}
+
+/* Small objects come from each thread's own lists, which the collector must see: if it did
+   not, it would take back the objects waiting there and hand them out a second time. Live
+   small tensors, each holding its own value, stay intact through collections while
+   garbage of every small size comes and goes. */
+Test(create, small_tensors_stay_intact_across_collections) {
+    enum { LIVE = 2000, ROUNDS = 4 };
+    static Tensor *live[LIVE]; /* static data, as the cache's own lists */
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < LIVE; i++) {
+            if (round == 0 || i % ROUNDS == round) /* some made after each collection */
+                live[i] = t_full_shape((Shape){1, {1 + i % 16}}, round * LIVE + i, T_F32);
+            for (int n = 1; n <= 16; n++) t_ones(n); /* garbage of each inline size */
+        }
+        GC_gcollect();
+    }
+    for (int round = 0; round < ROUNDS; round++)
+        for (int n = 1; n <= 16; n++) t_ones(n);
+    for (int i = 0; i < LIVE; i++) {
+        const float *v = t_data(live[i]);
+        float want = (float)((i % ROUNDS) * LIVE + i);
+        for (int k = 0; k < 1 + i % 16; k++) cr_assert_eq(v[k], want, "tensor %d, element %d", i, k);
+    }
+}
+
+/* A thread that makes small tensors, each filled with its own number, and checks them all. */
+static void *fill_and_check(void *arg) {
+    enum { N = 3000 };
+    int id = (int)(intptr_t)arg;
+    Tensor **made = GC_MALLOC(N * sizeof *made);
+    for (int i = 0; i < N; i++) made[i] = t_full(id * N + i, 4);
+    GC_gcollect();
+    for (int i = 0; i < N; i++)
+        if (t_item(t_sum(made[i])) != 4.0 * (id * N + i)) return (void *)1;
+    return NULL;
+}
+
+/* Threads at once get objects of their own (none handed to two), and threads that end give
+   their lists back: more threads than there are lists, one after another, all allocate. */
+Test(create, threads_allocate_small_tensors_of_their_own) {
+    for (int wave = 0; wave < 40; wave++) {
+        pthread_t th[4];
+        for (int k = 0; k < 4; k++)
+            cr_assert_eq(pthread_create(&th[k], NULL, fill_and_check, (void *)(intptr_t)(wave * 4 + k)), 0);
+        for (int k = 0; k < 4; k++) {
+            void *failed;
+            pthread_join(th[k], &failed);
+            cr_assert_null(failed, "thread %d of wave %d saw another's values", k, wave);
+        }
+    }
 }
 
 /* ---- t_free ---- */
