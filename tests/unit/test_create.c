@@ -468,6 +468,20 @@ Test(create, threads_allocate_small_tensors_of_their_own) {
     }
 }
 
+/* Once large tensors have grown the heap, the collector waits for a share of it to be
+   allocated before it collects again (tensor/alloc.c): every collection walks the whole heap,
+   and in a loop of small ops after large ones (bench/run.py's 4-element add) it had collected
+   after every 3 MB, with a 600 MB heap. */
+Test(create, collections_wait_for_a_share_of_a_grown_heap) {
+    size_t before = GC_get_heap_size();
+    Tensor *large = t_empty(64 << 20); /* 256 MB: the heap grows */
+    size_t heap = GC_get_heap_size();
+    cr_assert_gt(heap, before + ((size_t)200 << 20));
+    cr_assert_geq(GC_get_min_bytes_allocd(), heap / 16, "%zu bytes between collections, heap %zu",
+                  GC_get_min_bytes_allocd(), heap);
+    t_free(large);
+}
+
 /* ---- t_free ---- */
 
 Test(create, freed_tensor_raises_runtime_error) {
