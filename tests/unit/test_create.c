@@ -1,5 +1,6 @@
 /* test_create.c — making tensors (tensor/create.c) and reading them back through the accessors
-   (tensor/tensor.c): values, dtypes, shapes, element access, t_free, and every misuse. */
+   (tensor/tensor.c): values, dtypes, shapes, element access, collected memory (tensor/alloc.c),
+   t_free, and every misuse. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #define GC_THREADS /* threads made here are the collector's, so their stacks are scanned */
