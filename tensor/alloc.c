@@ -59,9 +59,10 @@ __attribute__((constructor)) static void t_gc_init(void) {
    its next use instead of handing it back. At most twice the starting heap's worth of blocks
    is held this way (a loop of small ops fills the starting heap, and a little more, between
    its first collections); past that, blocks come and go as before.
-   A large allocation lets every pin go: pinned blocks lie all over the heap, and held for
-   good they would split the free runs that large tensors need (measured: a training step
-   that followed a loop of small ops ran 2-3 times slower). */
+   A large block of tensor data (t_gc_alloc_atomic, the only large allocations ops make) lets
+   every pin go: pinned blocks lie all over the heap, and held for good they would split the
+   free runs that large tensors need (measured: a training step that followed a loop of small
+   ops ran 2-3 times slower). */
 enum { GC_BLOCK_BYTES = 4096, PIN_MAX_BLOCKS = 2 * INITIAL_HEAP_BYTES / GC_BLOCK_BYTES };
 /* Objects this small are many to a block, so that a pin costs a small share of it. */
 enum { PIN_MAX_OBJECT_BYTES = 512 };

@@ -182,6 +182,7 @@ static Tensor *binary(const char *name, BinaryOp op, Tensor *a, Tensor *b, bool 
     Tensor *x = operand(a, ct, ndim, size), *y = operand(b, ct, ndim, size);
     t_backend(a->device)->binary(op, out, x, y);
     if (inplace) bump_version(a);
+    /* the flags settle most calls here, without the call (the recorder checks in full) */
     if (grad_a->requires_grad || b->requires_grad) t_grad_record_binary(op, out, grad_a, b);
     return out;
 }
