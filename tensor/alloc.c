@@ -92,10 +92,10 @@ static void release_pins(void) {
 /* Each thread's own lists of free small objects, one per size. Through the collector's
    allocation call, an object cost about 85 instructions (a thread-local lookup through its
    library, then its free lists); taking a block's worth at once (GC_malloc_many) and handing
-   the objects out from here, about 50. The lists hang from static data, which the collector scans, so
-   the objects waiting on them stay allocated; each holds at most a block's worth. A thread
-   takes a row when it first allocates and gives it back when it ends; past CACHE_THREADS
-   threads at once, the rest allocate from the collector directly. */
+   the objects out from here, about 50. The lists hang from static data, which the collector
+   scans, so the objects waiting on them stay allocated; each holds at most a block's worth.
+   A thread takes a row when it first allocates and gives it back when it ends; past
+   CACHE_THREADS threads at once, the rest allocate from the collector directly. */
 enum { GRANULE_BYTES = 16, CACHE_SIZES = PIN_MAX_OBJECT_BYTES / GRANULE_BYTES + 2 };
 enum { CACHE_THREADS = 64 };
 static void *volatile cache[CACHE_THREADS][CACHE_SIZES];

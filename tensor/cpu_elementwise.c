@@ -45,7 +45,8 @@ static inline uint8_t to_uint8_t(double v) { return (uint8_t)(int64_t)v; }
 
 /* A two-input loop: out OT from inputs of T, with the expression in x (a) and y (b). */
 #define BINARY_LOOP(NAME, T, OT, EXPR)                                                          \
-    CPU_MULTIVERSION_AVX2 static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
+    CPU_MULTIVERSION_AVX2 static void NAME(char **p, const int64_t *s, int64_t n,               \
+                                           const void *ctx) {                                   \
         (void)ctx;                                                                              \
         OT *o = (OT *)p[0];                                                                     \
         const T *a = (const T *)p[1], *b = (const T *)p[2];                                     \
@@ -77,7 +78,8 @@ static inline uint8_t to_uint8_t(double v) { return (uint8_t)(int64_t)v; }
 
 /* A one-input loop of T with parameters c0, c1 (converted from the op's doubles). */
 #define UNARY_LOOP(NAME, T, EXPR)                                                               \
-    CPU_MULTIVERSION_AVX2 static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
+    CPU_MULTIVERSION_AVX2 static void NAME(char **p, const int64_t *s, int64_t n,               \
+                                           const void *ctx) {                                   \
         const Params *pr = ctx;                                                                 \
         const T c0 = to_##T(pr->p0), c1 = to_##T(pr->p1);                                       \
         (void)c0, (void)c1;                                                                     \
@@ -260,7 +262,8 @@ void cpu_unary(UnaryOp op, Tensor *out, const Tensor *x, double p0, double p1) {
 
 /* out = alpha * x + beta * y (ctx: Params with alpha in p0, beta in p1). */
 #define AXPBY_LOOP(NAME, T)                                                                     \
-    CPU_MULTIVERSION_AVX2 static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
+    CPU_MULTIVERSION_AVX2 static void NAME(char **p, const int64_t *s, int64_t n,               \
+                                           const void *ctx) {                                   \
         const Params *pr = ctx;                                                                 \
         const T alpha = (T)pr->p0, beta = (T)pr->p1;                                            \
         if (s[0] == sizeof(T) && s[1] == sizeof(T) && s[2] == sizeof(T)) {                      \
@@ -304,7 +307,8 @@ void cpu_axpby(Tensor *out, const Tensor *x, const Tensor *y, double alpha, doub
    (a gradient masked by zero, as ReLU's backward is). Those paths read the condition as bytes:
    compilers do not vectorize loads of bool. */
 #define WHERE_LOOP(NAME, T, U)                                                                  \
-    CPU_MULTIVERSION_AVX2 static void NAME(char **p, const int64_t *s, int64_t n, const void *ctx) {                 \
+    CPU_MULTIVERSION_AVX2 static void NAME(char **p, const int64_t *s, int64_t n,               \
+                                           const void *ctx) {                                   \
         (void)ctx;                                                                              \
         char *po = p[0], *pc = p[1], *pa = p[2], *pb = p[3];                                    \
         if (s[0] == sizeof(T) && s[1] == sizeof(bool)) {                                        \

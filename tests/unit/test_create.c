@@ -438,7 +438,8 @@ Test(create, small_tensors_stay_intact_across_collections) {
     for (int i = 0; i < LIVE; i++) {
         const float *v = t_data(live[i]);
         float want = (float)((i % ROUNDS) * LIVE + i);
-        for (int k = 0; k < 1 + i % 16; k++) cr_assert_eq(v[k], want, "tensor %d, element %d", i, k);
+        for (int k = 0; k < 1 + i % 16; k++)
+            cr_assert_eq(v[k], want, "tensor %d, element %d", i, k);
     }
 }
 
@@ -459,8 +460,10 @@ static void *fill_and_check(void *arg) {
 Test(create, threads_allocate_small_tensors_of_their_own) {
     for (int wave = 0; wave < 40; wave++) {
         pthread_t th[4];
-        for (int k = 0; k < 4; k++)
-            cr_assert_eq(pthread_create(&th[k], NULL, fill_and_check, (void *)(intptr_t)(wave * 4 + k)), 0);
+        for (int k = 0; k < 4; k++) {
+            void *id = (void *)(intptr_t)(wave * 4 + k);
+            cr_assert_eq(pthread_create(&th[k], NULL, fill_and_check, id), 0);
+        }
         for (int k = 0; k < 4; k++) {
             void *failed;
             pthread_join(th[k], &failed);
